@@ -1,0 +1,1 @@
+"""Pipeline generation (GitLab CI/CD)."""

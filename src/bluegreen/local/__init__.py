@@ -1,0 +1,1 @@
+"""The local platform: task runner, load balancer, health checks, store, daemon."""

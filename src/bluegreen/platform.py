@@ -1,0 +1,88 @@
+"""What the CLI asks of a platform, and what it gets back.
+
+The CLI is thin: it loads the project (spec), picks a platform by name and
+calls these methods; every platform answers with the same `Event` records
+and `DeploymentSummary` rows, so output and exit codes are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .engine.events import Event, Status, Weights
+from .errors import DeploymentFailed, DeploymentTimedOut, ExitCode
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    image: str | None = None
+    config_name: str | None = None
+    set_values: Mapping[str, str] = field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentSummary:
+    deployment_id: str
+    status: Status
+    revision: str
+    platform: str
+    created: float
+    ended: float | None = None
+    weights: Weights | None = None
+    message: str = ""
+    rollback_of: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "status": self.status.value,
+            "revision": self.revision,
+            "platform": self.platform,
+            "created": self.created,
+            "ended": self.ended,
+            "weights": self.weights.to_dict() if self.weights else None,
+            "message": self.message,
+            "rollback_of": self.rollback_of,
+            "details": dict(self.details),
+        }
+
+
+class Platform(Protocol):
+    """A place deployments run: `local`, `aws-codedeploy`, `aws-ecs`."""
+
+    name: str
+
+    def deploy(self, request: DeployRequest) -> str:
+        """Start a deployment and return its id; raise if one is already in flight."""
+
+    def events(self, deployment_id: str, *, follow: bool) -> Iterator[Event]:
+        """The deployment's events so far, then (with follow) new ones until it ends."""
+
+    def status(self, deployment_id: str | None = None) -> DeploymentSummary:
+        """The given deployment, or the newest one."""
+
+    def history(self, limit: int = 20) -> list[DeploymentSummary]:
+        """Newest first."""
+
+    def continue_deployment(self, deployment_id: str | None = None) -> None:
+        """Leave the ready wait (reroute now) or end the termination wait early."""
+
+    def stop(self, deployment_id: str | None = None, *, rollback: bool = True) -> None: ...
+
+    def rollback(self, to_revision: str | None = None) -> str:
+        """Flip back inside the termination wait, else deploy the last good revision."""
+
+
+def exit_code_for(status: Status) -> int:
+    return ExitCode.OK if status is Status.SUCCEEDED else ExitCode.DEPLOYMENT_FAILED
+
+
+def raise_for_status(summary: DeploymentSummary, *, timed_out: bool = False) -> None:
+    if timed_out:
+        raise DeploymentTimedOut(f"gave up waiting for {summary.deployment_id}")
+    if summary.status is not Status.SUCCEEDED:
+        raise DeploymentFailed(f"{summary.deployment_id} {summary.status.value}: {summary.message}")

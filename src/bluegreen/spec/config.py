@@ -1,0 +1,211 @@
+"""bluegreen.toml: what neither the task definition nor the AppSpec holds.
+
+Typed models validated once, at the edge; code inside never re-reads raw
+dicts. Defaults follow ALB and CodeDeploy where they have one, except where
+a local run needs seconds rather than minutes (noted per field).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .deployment_config import DEFAULT_CONFIG_NAME, DeploymentConfig, resolve_config
+from .duration import Duration
+
+HOOKABLE_EVENTS = (
+    "BeforeInstall",
+    "AfterInstall",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AfterAllowTraffic",
+)
+
+AUTO_ROLLBACK_EVENTS = (
+    "DEPLOYMENT_FAILURE",
+    "DEPLOYMENT_STOP_ON_ALARM",
+    "DEPLOYMENT_STOP_ON_REQUEST",
+)
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceConfig(_Section):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")]
+    desired_count: Annotated[int, Field(ge=1, le=100)] = 1
+    container: Annotated[str, Field(min_length=1)]
+    container_port: Port
+
+
+class HealthCheckConfig(_Section):
+    """ALB target group health check. ALB's own defaults, which are slow
+    (30 s interval, 5 healthy checks); `bluegreen init` writes faster ones."""
+
+    path: Annotated[str, Field(pattern=r"^/")] = "/"
+    interval: Duration = 30.0
+    timeout: Duration = 5.0
+    healthy_threshold: Annotated[int, Field(ge=2, le=10)] = 5
+    unhealthy_threshold: Annotated[int, Field(ge=2, le=10)] = 2
+    matcher: str = "200"
+
+    @field_validator("matcher")
+    @classmethod
+    def _matcher(cls, value: str) -> str:
+        parse_matcher(value)
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> HealthCheckConfig:
+        if self.interval <= 0:
+            raise ValueError("interval must be above 0")
+        if not 0 < self.timeout < self.interval:
+            raise ValueError("timeout must be above 0 and below interval (as ALB requires)")
+        return self
+
+    def matches(self, status: int) -> bool:
+        return any(lo <= status <= hi for lo, hi in parse_matcher(self.matcher))
+
+
+def parse_matcher(value: str) -> list[tuple[int, int]]:
+    """ALB matcher syntax: "200", "200,202", "200-399"; codes 200-499 (ALB's HTTP range)."""
+    ranges = []
+    for part in value.split(","):
+        lo_text, _, hi_text = part.strip().partition("-")
+        if not lo_text.isdigit() or (hi_text and not hi_text.isdigit()):
+            raise ValueError(f'{value!r} is not a matcher; expected codes like "200" or "200-399"')
+        lo, hi = int(lo_text), int(hi_text or lo_text)
+        if not 200 <= lo <= hi <= 499:
+            raise ValueError(f"{value!r}: codes must be within 200-499, low before high")
+        ranges.append((lo, hi))
+    return ranges
+
+
+class AlarmsConfig(_Section):
+    """Green's 5xx ratio and p99 latency over a sliding window; either may be off."""
+
+    error_rate: Annotated[float, Field(gt=0, le=1)] | None = None
+    p99: Duration | None = None
+    window: Duration = 30.0
+    min_requests: Annotated[int, Field(ge=1)] = 20
+
+
+class ReadyAction(StrEnum):
+    CONTINUE = "CONTINUE_DEPLOYMENT"
+    STOP = "STOP_DEPLOYMENT"
+
+
+class DeploymentSection(_Section):
+    config: DeploymentConfig = Field(default_factory=lambda: resolve_config(DEFAULT_CONFIG_NAME))
+    ready_wait: Duration = 0.0
+    ready_timeout_action: ReadyAction = ReadyAction.STOP
+    termination_wait: Duration = 300.0
+    install_timeout: Duration = 300.0
+    hook_timeout: Duration = 300.0
+    auto_rollback: tuple[str, ...] = AUTO_ROLLBACK_EVENTS
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _config(cls, value: Any) -> DeploymentConfig:
+        return resolve_config(value)
+
+    @field_validator("auto_rollback")
+    @classmethod
+    def _auto_rollback(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in AUTO_ROLLBACK_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown event {unknown[0]!r}; expected {list(AUTO_ROLLBACK_EVENTS)}")
+        return value
+
+
+class ValidationSection(_Section):
+    """The gate on the test listener, before production traffic moves:
+    N consecutive healthy answers of `path` within `deadline`, then `command`."""
+
+    path: Annotated[str, Field(pattern=r"^/")] | None = None
+    consecutive_successes: Annotated[int, Field(ge=1, le=1000)] = 3
+    interval: Duration = 1.0
+    deadline: Duration = 120.0
+    command: str | None = None
+
+
+class HookCommand(_Section):
+    command: Annotated[str, Field(min_length=1)]
+    timeout: Duration | None = None
+
+
+class LocalDriver(StrEnum):
+    PROCESS = "process"
+    DOCKER = "docker"
+    AUTO = "auto"
+
+
+class LocalNetwork(StrEnum):
+    PUBLISH = "publish"
+    HOST = "host"
+
+
+class LocalConfig(_Section):
+    command: str | None = None
+    prod_port: Port = 8080
+    test_port: Port = 8081
+    driver: LocalDriver = LocalDriver.PROCESS
+    network: LocalNetwork = LocalNetwork.PUBLISH
+    deregistration_delay: Duration = 5.0
+    """ALB's default is 300 s; a local target drains in seconds."""
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> LocalConfig:
+        if self.prod_port == self.test_port:
+            raise ValueError("prod_port and test_port must differ")
+        return self
+
+
+class AwsConfig(_Section):
+    region: str | None = None
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    cluster: str | None = None
+    service: str | None = None
+    codedeploy_application: str | None = None
+    codedeploy_group: str | None = None
+    test_listener_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    ecr_repository: str | None = None
+
+
+class BluegreenConfig(_Section):
+    service: ServiceConfig
+    health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
+    deployment: DeploymentSection = Field(default_factory=DeploymentSection)
+    validation: ValidationSection = Field(default_factory=ValidationSection)
+    hooks: dict[str, HookCommand] = Field(default_factory=dict)
+    local: LocalConfig = Field(default_factory=LocalConfig)
+    aws: AwsConfig = Field(default_factory=AwsConfig)
+
+    @field_validator("hooks", mode="before")
+    @classmethod
+    def _hooks(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        unknown = [k for k in value if k not in HOOKABLE_EVENTS]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not a hookable lifecycle event; expected one of "
+                + ", ".join(HOOKABLE_EVENTS)
+            )
+        return {k: {"command": v} if isinstance(v, str) else v for k, v in value.items()}
+
+    def hook_timeout(self, event: str) -> float:
+        hook = self.hooks.get(event)
+        if hook and hook.timeout is not None:
+            return hook.timeout
+        return self.deployment.hook_timeout
+
+    @property
+    def validation_path(self) -> str:
+        return self.validation.path or self.health_check.path
