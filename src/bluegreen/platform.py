@@ -86,3 +86,25 @@ def raise_for_status(summary: DeploymentSummary, *, timed_out: bool = False) -> 
         raise DeploymentTimedOut(f"gave up waiting for {summary.deployment_id}")
     if summary.status is not Status.SUCCEEDED:
         raise DeploymentFailed(f"{summary.deployment_id} {summary.status.value}: {summary.message}")
+
+
+# name -> "module:class"; imported on use so the local platform never loads boto3.
+PLATFORMS = {
+    "local": "bluegreen.local.client:LocalPlatform",
+    "aws-codedeploy": "bluegreen.aws.codedeploy:CodeDeployPlatform",
+    "aws-ecs": "bluegreen.aws.ecs_native:EcsPlatform",
+}
+
+
+def open_platform(name: str, project: Any) -> Platform:
+    """The platform called `name` for a loaded `spec.project.Project`."""
+    import importlib
+
+    from .errors import UsageError
+
+    if name not in PLATFORMS:
+        raise UsageError(f"unknown platform {name!r}; expected one of {', '.join(PLATFORMS)}")
+    module_name, _, class_name = PLATFORMS[name].partition(":")
+    platform_class = getattr(importlib.import_module(module_name), class_name)
+    platform: Platform = platform_class(project)
+    return platform
