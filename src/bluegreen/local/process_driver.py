@@ -1,0 +1,125 @@
+"""The default task driver: each task is a shell command in its own process group.
+
+A task is started with `start_new_session`, so it leads a process group
+and every child it forks (gunicorn workers, a reloader) is stopped with it:
+SIGTERM to the group, SIGKILL after `stop_timeout`. A pid file per task in
+`.bluegreen/tasks/` lets a restarted daemon find and kill what a crashed
+one left behind; the task's environment carries its id, so a recycled pid
+is never mistaken for ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+from ..errors import PlatformError
+from .driver import TaskSpec
+
+TASK_ID_VARIABLE = "BLUEGREEN_TASK_ID"
+
+
+class ProcessTask:
+    def __init__(self, spec: TaskSpec, process: asyncio.subprocess.Process, pid_file: Path) -> None:
+        self.task_id = spec.task_id
+        self.host = "127.0.0.1"
+        self.port = spec.host_port
+        self.process = process
+        self.pid_file = pid_file
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    @property
+    def handle(self) -> str:
+        return str(self.process.pid)
+
+    async def wait(self) -> int:
+        code = await self.process.wait()
+        self._reap()
+        return code
+
+    async def stop(self, timeout: float) -> int:
+        _signal_group(self.process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            _signal_group(self.process.pid, signal.SIGKILL)
+        code = await self.process.wait()
+        self._reap()
+        return code
+
+    def _reap(self) -> None:
+        """The leader is gone; children it left in the group go with it."""
+        _signal_group(self.process.pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+
+
+class ProcessDriver:
+    name = "process"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.pid_dir = state_dir / "tasks"
+
+    async def start(self, spec: TaskSpec) -> ProcessTask:
+        if not spec.command:
+            raise PlatformError(
+                f"no command for task {spec.task_id}: set local.command in bluegreen.toml "
+                "or a CMD in the Dockerfile"
+            )
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
+        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id}
+        with spec.log_path.open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                spec.command,
+                cwd=spec.workdir or spec.project_dir,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        pid_file = self.pid_dir / f"{spec.task_id}.pid"
+        pid_file.write_text(str(process.pid))
+        return ProcessTask(spec, process, pid_file)
+
+    async def cleanup_orphans(self, project_key: str) -> int:
+        """Kill the groups recorded in pid files; `project_key` is implied by the directory."""
+        found = 0
+        for pid_file in sorted(self.pid_dir.glob("*.pid")):
+            task_id = pid_file.stem
+            with contextlib.suppress(ValueError, OSError):
+                if _is_our_group(int(pid_file.read_text()), task_id):
+                    _signal_group(int(pid_file.read_text()), signal.SIGKILL)
+                    found += 1
+            pid_file.unlink(missing_ok=True)
+        return found
+
+
+def _is_our_group(pgid: int, task_id: str) -> bool:
+    """A live leader must carry our task id; a group without its leader can't be recycled."""
+    try:
+        environ = Path(f"/proc/{pgid}/environ").read_bytes()
+    except FileNotFoundError:
+        return _group_exists(pgid)
+    return f"{TASK_ID_VARIABLE}={task_id}".encode() in environ.split(b"\0")
+
+
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

@@ -1,0 +1,167 @@
+"""The task runner: keeps a revision's task set at its desired count.
+
+Like an ECS service, a live task set restarts a task that exits, with
+exponential backoff so a crash loop costs little; it reports every start
+and exit to its owner (the controller registers and deregisters targets in
+the load balancer and decides when a crash loop means the set failed).
+The runner picks a free port per task and builds the `TaskSpec` from the
+rendered task definition; a driver runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import PlatformError
+from ..spec.config import BluegreenConfig
+from .dockerfile import read_dockerfile
+from .driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, RunningTask, TaskDriver, TaskSpec
+
+ECS_DEFAULT_STOP_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    first_delay: float = 0.2
+    max_delay: float = 10.0
+    stable_after: float = 10.0
+    """A task that ran this long resets the backoff."""
+
+
+TaskCallback = Callable[[RunningTask], Awaitable[None]]
+ExitCallback = Callable[[RunningTask, int], Awaitable[None]]
+
+
+class TaskSet:
+    """The tasks of one revision: started together, restarted while live, stopped together."""
+
+    def __init__(
+        self, name: str, revision: str, runner: Runner, taskdef: Mapping[str, Any], count: int
+    ) -> None:
+        self.name = name
+        self.revision = revision
+        self.runner = runner
+        self.taskdef = taskdef
+        self.count = count
+        self.tasks: dict[int, RunningTask] = {}
+        self.on_start: TaskCallback | None = None
+        self.on_exit: ExitCallback | None = None
+        self._loops: list[asyncio.Task[None]] = []
+        self.live = False
+
+    async def start(self) -> None:
+        self.live = True
+        self._loops = [asyncio.create_task(self._keep(slot)) for slot in range(self.count)]
+
+    async def stop(self, deregister: TaskCallback | None = None) -> None:
+        """Stop restarting, then stop every task within its stop timeout."""
+        self.live = False
+        for loop in self._loops:
+            loop.cancel()
+        tasks = list(self.tasks.values())
+        self.tasks.clear()
+        if deregister:
+            for task in tasks:
+                await deregister(task)
+        timeout = self.runner.stop_timeout(self.taskdef)
+        await asyncio.gather(*(t.stop(timeout) for t in tasks), return_exceptions=True)
+        await asyncio.gather(*self._loops, return_exceptions=True)
+
+    async def _keep(self, slot: int) -> None:
+        delay = self.runner.restart.first_delay
+        loop = asyncio.get_running_loop()
+        while self.live:
+            started = loop.time()
+            task = await self.runner.start_task(self.revision, self.taskdef)
+            self.tasks[slot] = task
+            if self.on_start:
+                await self.on_start(task)
+            code = await task.wait()
+            if not self.live:
+                return
+            self.tasks.pop(slot, None)
+            if self.on_exit:
+                await self.on_exit(task, code)
+            if loop.time() - started >= self.runner.restart.stable_after:
+                delay = self.runner.restart.first_delay
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.runner.restart.max_delay)
+
+
+class Runner:
+    def __init__(
+        self,
+        driver: TaskDriver,
+        config: BluegreenConfig,
+        project_dir: Path,
+        state_dir: Path,
+        restart: RestartPolicy | None = None,
+    ) -> None:
+        self.driver = driver
+        self.config = config
+        self.project_dir = project_dir
+        self.state_dir = state_dir
+        self.restart = restart or RestartPolicy()
+        self.dockerfile = read_dockerfile(project_dir)
+
+    def task_set(
+        self, name: str, revision: str, taskdef: Mapping[str, Any], count: int | None = None
+    ) -> TaskSet:
+        return TaskSet(name, revision, self, taskdef, count or self.config.service.desired_count)
+
+    async def start_task(self, revision: str, taskdef: Mapping[str, Any]) -> RunningTask:
+        return await self.driver.start(self.spec(revision, taskdef))
+
+    def spec(self, revision: str, taskdef: Mapping[str, Any]) -> TaskSpec:
+        container = self.container(taskdef)
+        task_id = f"{revision.replace(':', '-')}-{uuid.uuid4().hex[:8]}"
+        port = free_port()
+        environment = {e["name"]: str(e["value"]) for e in container.get("environment", [])}
+        env = {**self.dockerfile.env, **environment, "PORT": str(port)}
+        return TaskSpec(
+            task_id=task_id,
+            revision=revision,
+            project_dir=self.project_dir,
+            container_definitions=tuple(taskdef.get("containerDefinitions", ())),
+            container=self.config.service.container,
+            container_port=self.config.service.container_port,
+            host_port=port,
+            env=env,
+            command=self.config.local.command or self.dockerfile.command,
+            workdir=None,
+            log_path=self.log_dir(revision) / f"{task_id}.log",
+            stop_timeout=self.stop_timeout(taskdef),
+            image=container.get("image"),
+            labels={
+                LABEL_PROJECT: str(self.project_dir),
+                LABEL_REVISION: revision,
+                LABEL_TASK: task_id,
+            },
+        )
+
+    def container(self, taskdef: Mapping[str, Any]) -> Mapping[str, Any]:
+        name = self.config.service.container
+        for container in taskdef.get("containerDefinitions", ()):
+            if container.get("name") == name:
+                return dict(container)
+        raise PlatformError(f"the task definition has no container named {name!r}")
+
+    def stop_timeout(self, taskdef: Mapping[str, Any]) -> float:
+        timeout = self.container(taskdef).get("stopTimeout", ECS_DEFAULT_STOP_TIMEOUT)
+        return float(timeout)
+
+    def log_dir(self, revision: str) -> Path:
+        return self.state_dir / "logs" / revision.replace(":", "-")
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import httpx
+
+from bluegreen.local.driver import TaskSpec
+from bluegreen.local.process_driver import ProcessDriver
+from bluegreen.local.runner import free_port
+
+APP = Path(__file__).parents[1] / "apps" / "local_app.py"
+
+
+def spec(tmp_path: Path, command: str, task_id: str = "web-1-abc") -> TaskSpec:
+    port = free_port()
+    return TaskSpec(
+        task_id=task_id,
+        revision="web:1",
+        project_dir=tmp_path,
+        container_definitions=(),
+        container="web",
+        container_port=80,
+        host_port=port,
+        env={"PORT": str(port), "APP_VERSION": "v7"},
+        command=command,
+        workdir=None,
+        log_path=tmp_path / "logs" / f"{task_id}.log",
+        stop_timeout=2.0,
+    )
+
+
+async def until_answers(port: int) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                return await client.get(f"http://127.0.0.1:{port}/")
+            except httpx.TransportError:
+                await asyncio.sleep(0.02)
+    raise AssertionError("task never answered")
+
+
+def test_task_serves_on_port_and_stops(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        driver = ProcessDriver(tmp_path / "state")
+        task = await driver.start(spec(tmp_path, f"{sys.executable} {APP}"))
+        response = await until_answers(task.port)
+        assert response.text == "v7\n"
+        assert (tmp_path / "state" / "tasks" / "web-1-abc.pid").exists()
+        assert await task.stop(2.0) in (0, -15)  # gracefully, before SIGKILL
+        assert not task.alive
+        assert not (tmp_path / "state" / "tasks" / "web-1-abc.pid").exists()
+        assert "serving v7" in (tmp_path / "logs" / "web-1-abc.log").read_text()
+
+    asyncio.run(scenario())
+
+
+def test_stop_kills_the_whole_group_after_timeout(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        driver = ProcessDriver(tmp_path / "state")
+        stubborn = "trap '' TERM; sleep 30 & sleep 30 & wait"
+        task = await driver.start(spec(tmp_path, stubborn))
+        await asyncio.sleep(0.1)
+        code = await task.stop(0.2)
+        assert code == -9
+
+    asyncio.run(scenario())
+
+
+def test_orphans_of_a_previous_driver_are_killed(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        task = await ProcessDriver(tmp_path / "state").start(spec(tmp_path, "sleep 30"))
+        (tmp_path / "state" / "tasks" / "web-9-stale.pid").write_text("999999999")
+        found = await ProcessDriver(tmp_path / "state").cleanup_orphans("ignored")
+        assert found == 1
+        assert await task.wait() == -9
+        assert not list((tmp_path / "state" / "tasks").iterdir())
+
+    asyncio.run(scenario())
