@@ -14,7 +14,10 @@ from ..errors import BluegreenError, ExitCode
 
 # name -> "module:attribute"; modules load only when their command runs, so
 # `bluegreen validate` never pays for boto3 or asyncio imports.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "validate": ".spec_commands:validate",
+    "render": ".spec_commands:render",
+}
 
 EPILOG = """\b
 Examples:

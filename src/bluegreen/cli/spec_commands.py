@@ -1,0 +1,99 @@
+"""`validate`, `render`, `init`: the commands over the spec files. Thin:
+parse arguments, call `bluegreen.spec`, print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import UsageError
+from ..spec.appspec import render_appspec
+from ..spec.project import load_project
+from ..spec.taskdef import PLACEHOLDER, render_taskdef
+
+DIR_ARGUMENT = click.argument(
+    "directory", default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+
+
+@click.command()
+@DIR_ARGUMENT
+def validate(directory: Path) -> None:
+    """Check bluegreen.toml, taskdef.json and the AppSpec in DIRECTORY.
+
+    Reports every problem in every file (file, field, what was expected)
+    and exits 2 if there is any.
+    """
+    project = load_project(directory)
+    config = project.config
+    files = ", ".join(
+        p.name for p in (project.config_path, project.taskdef_path, project.appspec_path)
+    )
+    click.echo(
+        f"ok: {directory}: {files} "
+        f"(service {config.service.name}, container {config.service.container}:"
+        f"{config.service.container_port}, {config.deployment.config.display_name})"
+    )
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
+    result = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--set {item!r}: expected NAME=value")
+        result[name] = value
+    return result
+
+
+@click.command()
+@DIR_ARGUMENT
+@click.option("--image", help="Image URI for <IMAGE_URI>.")
+@click.option(
+    "--set",
+    "set_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value for a <NAME> or ${NAME} placeholder (repeatable).",
+)
+@click.option(
+    "--what",
+    type=click.Choice(["taskdef", "appspec", "revision"]),
+    default="taskdef",
+    show_default=True,
+    help="Which document to print.",
+)
+@click.option(
+    "--task-definition-arn",
+    help="ARN for the AppSpec's TaskDefinition "
+    "(appspec/revision); default: the AppSpec's own value if it is a real ARN.",
+)
+def render(
+    directory: Path,
+    image: str | None,
+    set_values: tuple[str, ...],
+    what: str,
+    task_definition_arn: str | None,
+) -> None:
+    """Print a rendered document as JSON.
+
+    \b
+    taskdef   RegisterTaskDefinition input (aws ecs register-task-definition --cli-input-json)
+    appspec   the AppSpec with the task definition ARN filled in
+    revision  CreateDeployment's revision (aws deploy create-deployment --revision file://...)
+    """
+    project = load_project(directory)
+    if what == "taskdef":
+        document = render_taskdef(project, image=image, set_values=_parse_set(set_values))
+        click.echo(json.dumps(document, indent=2))
+        return
+    arn = task_definition_arn or project.appspec.target.task_definition
+    if PLACEHOLDER.search(arn):
+        raise UsageError(f"--what {what} needs --task-definition-arn (the appspec has {arn!r})")
+    revision = render_appspec(project, arn)
+    if what == "appspec":
+        click.echo(json.dumps(json.loads(revision.content), indent=2))
+    else:
+        click.echo(json.dumps(revision.to_codedeploy(), indent=2))

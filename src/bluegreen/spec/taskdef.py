@@ -1,0 +1,194 @@
+"""taskdef.json: an ECS task definition, exactly RegisterTaskDefinition's input.
+
+Checked against the ECS service model botocore ships, so field names and
+types match AWS exactly, plus what bluegreen needs: the load-balanced
+container exists, maps the service's container port and is essential, and
+a Fargate task definition has awsvpc networking, cpu and memory.
+
+Placeholders, filled at render time, only inside string values:
+  <IMAGE_URI>  the image to deploy (`--image`), <NAME> from `--set NAME=v`,
+  ${VAR}       from `--set VAR=v` or the environment, `${VAR:-default}` with a
+               default; `$${VAR}` stays `${VAR}` (for a shell in the container);
+  <AWS_REGION>, <AWS_ACCOUNT_ID>, <SERVICE_NAME>, <CONTAINER_NAME>  from
+               bluegreen.toml (after environment overrides) unless `--set`.
+A placeholder left without a value is an error, because AWS would register
+the literal text. Keys `describe-task-definition` adds (taskDefinitionArn,
+revision, status, ...) are dropped, so its output can be pasted as is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+from botocore.model import Shape
+from botocore.validate import ParamValidator
+
+from ..errors import Problem, SpecError
+from .problems import field_path, from_botocore
+
+if TYPE_CHECKING:
+    from .config import BluegreenConfig
+    from .project import Project
+
+PLACEHOLDER = re.compile(r"\$(\$\{[^}]*\})|\$\{([A-Za-z_]\w*)(?::-([^}]*))?\}|<([A-Z][A-Z0-9_]*)>")
+
+READ_ONLY_KEYS = (
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+)
+
+
+def render_taskdef(
+    project: Project,
+    *,
+    image: str | None = None,
+    set_values: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    local_defaults: bool = False,
+) -> dict[str, Any]:
+    """RegisterTaskDefinition kwargs with every placeholder filled.
+
+    `local_defaults=True` is for the local platform, which needs no AWS
+    values: the image defaults to `local/<service>:dev` and placeholders
+    without a value stay as written (an `<EXECUTION_ROLE_ARN>` means
+    nothing on this machine) instead of being an error.
+    """
+    values = {**builtin_values(project.config), **(set_values or {})}
+    if image:
+        values["IMAGE_URI"] = image
+    elif local_defaults:
+        values.setdefault("IMAGE_URI", f"local/{project.config.service.name}:dev")
+    environment = os.environ if env is None else env
+    missing: list[Problem] = []
+    shown_as = str(project.taskdef_path)
+
+    def fill(match: re.Match[str], where: str) -> str:
+        escaped, variable, default, name = match.groups()
+        if escaped:
+            return escaped
+        value: str | None
+        if variable:
+            value = values.get(variable, environment.get(variable, default))
+        else:
+            value = values.get(name)
+        if value is None and not local_defaults:
+            missing.append(Problem(shown_as, where, _no_value(match.group(0), variable or name)))
+        return match.group(0) if value is None else value
+
+    rendered = _substitute(strip_read_only(project.taskdef), fill, ())
+    if missing:
+        raise SpecError(missing)
+    problems = check_taskdef(rendered, project.config, shown_as)
+    if problems:
+        raise SpecError(problems)
+    return rendered
+
+
+def builtin_values(config: BluegreenConfig) -> dict[str, str]:
+    """Placeholder values bluegreen.toml already holds."""
+    known = {
+        "AWS_REGION": config.aws.region,
+        "AWS_ACCOUNT_ID": config.aws.account_id,
+        "SERVICE_NAME": config.service.name,
+        "CONTAINER_NAME": config.service.container,
+    }
+    return {name: value for name, value in known.items() if value}
+
+
+def _no_value(placeholder: str, name: str) -> str:
+    if name == "IMAGE_URI":
+        how = "pass --image URI"
+    elif placeholder.startswith("$"):
+        how = f"set the environment variable {name} or pass --set {name}=..."
+    else:
+        how = f"pass --set {name}=..."
+    if name in ("AWS_REGION", "AWS_ACCOUNT_ID"):
+        how += f" or set aws.{name.removeprefix('AWS_').lower()} in bluegreen.toml"
+    return f"{placeholder} has no value; {how}"
+
+
+def _substitute(value: Any, fill: Any, loc: tuple[str | int, ...]) -> Any:
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: fill(m, field_path(loc)), value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, fill, (*loc, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, fill, (*loc, i)) for i, v in enumerate(value)]
+    return value
+
+
+def strip_read_only(taskdef: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in taskdef.items() if k not in READ_ONLY_KEYS}
+
+
+def check_taskdef(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str) -> list[Problem]:
+    """Every problem: botocore's model first; ours only on a well-formed document."""
+    report = ParamValidator().validate(strip_read_only(taskdef), _input_shape())
+    if report.has_errors():
+        return from_botocore(shown_as, report)
+    return _fargate_problems(taskdef, shown_as) + _lb_problems(taskdef, config, shown_as)
+
+
+@cache
+def _input_shape() -> Shape:
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    assert shape is not None, "botocore's ECS model has RegisterTaskDefinition input"
+    return shape
+
+
+def _fargate_problems(taskdef: dict[str, Any], shown_as: str) -> list[Problem]:
+    if "FARGATE" not in taskdef.get("requiresCompatibilities", []):
+        return []
+    problems = []
+    if taskdef.get("networkMode") != "awsvpc":
+        problems.append(Problem(shown_as, "networkMode", 'Fargate requires "awsvpc"'))
+    for key in ("cpu", "memory"):
+        if not taskdef.get(key):
+            problems.append(Problem(shown_as, key, "Fargate requires a task-level value"))
+    return problems
+
+
+def _lb_problems(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str) -> list[Problem]:
+    service = config.service
+    names = [c["name"] for c in taskdef["containerDefinitions"]]
+    if service.container not in names:
+        message = (
+            f"no container named {service.container!r} (service.container in bluegreen.toml); "
+            f"containers are {names}"
+        )
+        return [Problem(shown_as, "containerDefinitions", message)]
+    index = names.index(service.container)
+    container = taskdef["containerDefinitions"][index]
+    problems = []
+    ports = [m.get("containerPort") for m in container.get("portMappings", [])]
+    if service.container_port not in ports:
+        message = (
+            f"container {service.container!r} does not map port {service.container_port} "
+            f"(service.container_port in bluegreen.toml); mapped: {ports}"
+        )
+        problems.append(Problem(shown_as, f"containerDefinitions[{index}].portMappings", message))
+    if container.get("essential", True) is not True:
+        message = "the load-balanced container must be essential"
+        problems.append(Problem(shown_as, f"containerDefinitions[{index}].essential", message))
+    return problems
+
+
+def lb_container(taskdef: Mapping[str, Any], config: BluegreenConfig) -> dict[str, Any]:
+    """The container definition the load balancer sends traffic to."""
+    for container in taskdef.get("containerDefinitions", []):
+        if container.get("name") == config.service.container:
+            return dict(container)
+    problem = Problem("taskdef.json", "containerDefinitions", f"no {config.service.container!r}")
+    raise SpecError(problem)
