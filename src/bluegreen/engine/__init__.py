@@ -8,3 +8,67 @@ recorded inputs, lets tests run the whole lifecycle in milliseconds with a
 fake clock, and lets every platform speak the same event vocabulary
 (`engine.events`).
 """
+
+from .actions import (
+    Action,
+    Finished,
+    LaunchTaskSet,
+    Listener,
+    Record,
+    RunHook,
+    SetWeights,
+    StartValidation,
+    StopValidation,
+    TerminateTaskSet,
+    WakeAt,
+    WatchAlarms,
+)
+from .deployment import Deployment, DeploymentState, replay
+from .inputs import (
+    Alarm,
+    ContinueRequested,
+    HookFinished,
+    Input,
+    Started,
+    StopRequested,
+    TaskSet,
+    TaskSetFailed,
+    TaskSetReady,
+    Tick,
+    ValidationResult,
+)
+from .settings import AutoRollback, DeploymentSettings, ValidationSettings
+from .transitions import Phase
+
+__all__ = [
+    "Action",
+    "Alarm",
+    "AutoRollback",
+    "ContinueRequested",
+    "Deployment",
+    "DeploymentSettings",
+    "DeploymentState",
+    "Finished",
+    "HookFinished",
+    "Input",
+    "LaunchTaskSet",
+    "Listener",
+    "Phase",
+    "Record",
+    "RunHook",
+    "SetWeights",
+    "StartValidation",
+    "Started",
+    "StopRequested",
+    "StopValidation",
+    "TaskSet",
+    "TaskSetFailed",
+    "TaskSetReady",
+    "TerminateTaskSet",
+    "Tick",
+    "ValidationResult",
+    "ValidationSettings",
+    "WakeAt",
+    "WatchAlarms",
+    "replay",
+]
