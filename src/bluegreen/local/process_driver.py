@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 
 from ..errors import PlatformError
@@ -73,7 +74,7 @@ class ProcessDriver:
             )
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id}
+        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id, "PATH": _path()}
         with spec.log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
                 "/bin/sh",
@@ -101,6 +102,11 @@ class ProcessDriver:
                     found += 1
             pid_file.unlink(missing_ok=True)
         return found
+
+
+def _path() -> str:
+    """Tools installed beside bluegreen (gunicorn in its virtualenv) come first."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
 def _is_our_group(pgid: int, task_id: str) -> bool:
