@@ -21,6 +21,8 @@ class DeployRequest:
     config_name: str | None = None
     set_values: Mapping[str, str] = field(default_factory=dict)
     description: str | None = None
+    wait_for_slot: bool = False
+    """AWS: when another deployment holds the group/service, wait for it to end."""
 
 
 @dataclass(frozen=True)
