@@ -17,6 +17,7 @@ from ..errors import BluegreenError, ExitCode
 COMMANDS: dict[str, str] = {
     "validate": ".spec_commands:validate",
     "render": ".spec_commands:render",
+    "init": ".spec_commands:init",
 }
 
 EPILOG = """\b

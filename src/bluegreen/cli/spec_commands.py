@@ -11,6 +11,7 @@ import click
 from ..errors import UsageError
 from ..spec.appspec import render_appspec
 from ..spec.project import load_project
+from ..spec.scaffold import scaffold
 from ..spec.taskdef import PLACEHOLDER, render_taskdef
 
 DIR_ARGUMENT = click.argument(
@@ -97,3 +98,21 @@ def render(
         click.echo(json.dumps(json.loads(revision.content), indent=2))
     else:
         click.echo(json.dumps(revision.to_codedeploy(), indent=2))
+
+
+@click.command()
+@DIR_ARGUMENT
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def init(directory: Path, force: bool) -> None:
+    """Scaffold bluegreen.toml, appspec.yaml and taskdef.json for an existing app.
+
+    Guesses the service name, container and port from an existing
+    taskdef.json or the Dockerfile (EXPOSE, CMD). Never overwrites a file
+    unless --force is given.
+    """
+    for outcome in scaffold(directory, force=force):
+        if outcome.written:
+            click.echo(f"wrote {outcome.path}")
+        else:
+            click.echo(f"kept {outcome.path} (exists; --force overwrites it)")
+    click.echo(f"next: bluegreen validate {directory}")
