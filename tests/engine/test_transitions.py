@@ -1,0 +1,196 @@
+"""Every entry of the transition table, driven by a real input, lands where the table says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from bluegreen.engine.actions import LaunchTaskSet, Record
+from bluegreen.engine.events import ALL_BLUE, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.inputs import (
+    Alarm,
+    ContinueRequested,
+    HookFinished,
+    Started,
+    StopRequested,
+    TaskSet,
+    TaskSetFailed,
+    TaskSetReady,
+    Tick,
+    ValidationResult,
+)
+from bluegreen.engine.transitions import TRANSITIONS, Phase, Trigger
+
+from .lifecycle import Driver, alarm, failure_inputs, stop, waiting_settings
+
+
+def _cause(phase: Phase, trigger: Trigger) -> Callable[[Driver], object]:
+    if trigger in (Trigger.START, Trigger.DONE):
+        return Driver.complete
+    if trigger is Trigger.FAILURE:
+        return next(iter(failure_inputs(phase).values()))
+    if trigger is Trigger.ALARM:
+        return alarm
+    if trigger is Trigger.STOP:
+        return stop(None)
+    return Driver.tick_to_deadline  # STEP, READY_TIMED_OUT
+
+
+TABLE = [
+    (phase, trigger, target)
+    for phase, moves in TRANSITIONS.items()
+    for trigger, target in moves.items()
+]
+
+
+@pytest.mark.parametrize(("phase", "trigger", "target"), TABLE, ids=lambda v: str(v))
+def test_each_transition_goes_where_the_table_says(
+    phase: Phase, trigger: Trigger, target: Phase
+) -> None:
+    driver = Driver().reach(phase)
+    _cause(phase, trigger)(driver)
+    assert driver.deployment.phase is target
+
+
+def test_every_active_phase_can_fail_be_alarmed_and_stopped() -> None:
+    for phase in Phase:
+        if phase.ending:
+            assert TRANSITIONS[phase] == {}
+        elif phase is not Phase.CREATED:
+            assert {Trigger.FAILURE, Trigger.ALARM, Trigger.STOP} <= set(TRANSITIONS[phase])
+
+
+def test_step_moves_green_up_and_stays_in_allow_traffic() -> None:
+    driver = Driver().reach(Phase.ALLOW_TRAFFIC)
+    assert driver.deployment.weights.green == 10
+    driver.tick_to_deadline()
+    assert (driver.deployment.phase, driver.deployment.weights.green) == (Phase.ALLOW_TRAFFIC, 55)
+
+
+def test_phases_with_nothing_to_wait_for_pass_straight_through() -> None:
+    settings = waiting_settings(hooks={}, ready_wait=0.0, termination_wait=0.0)
+    driver = Driver(settings)
+    driver.feed(Started)
+    assert driver.deployment.phase is Phase.INSTALL
+    skipped = [e.lifecycle_event for e in driver.deployment.events if e.step_status == "Skipped"]
+    assert skipped == [LifecycleEvent.BEFORE_INSTALL]
+    driver.reach(Phase.ALLOW_TRAFFIC)
+    while driver.deployment.phase is Phase.ALLOW_TRAFFIC:
+        driver.tick_to_deadline()
+    assert driver.deployment.status is Status.SUCCEEDED
+
+
+def _ignored_inputs() -> list[tuple[Phase, Callable[[float], object]]]:
+    other_hook = LifecycleEvent.AFTER_ALLOW_TRAFFIC
+    return [
+        (Phase.CREATED, lambda at: Alarm(at, "p99", "slow")),
+        (Phase.CREATED, Tick),
+        (Phase.BEFORE_INSTALL, lambda at: HookFinished(at, other_hook, True)),
+        (Phase.BEFORE_INSTALL, lambda at: TaskSetFailed(at, TaskSet.GREEN, "not launched")),
+        (Phase.BEFORE_INSTALL, lambda at: ValidationResult(at, True)),
+        (Phase.INSTALL, lambda at: TaskSetReady(at, TaskSet.BLUE)),
+        (Phase.INSTALL, lambda at: TaskSetFailed(at, TaskSet.BLUE, "blue hiccup")),
+        (Phase.INSTALL, ContinueRequested),
+        (Phase.INSTALL, Started),
+        (Phase.AFTER_INSTALL, TaskSetReady),
+        (Phase.ALLOW_TRAFFIC, ContinueRequested),
+        (Phase.ALLOW_TRAFFIC, Tick),
+    ]
+
+
+@pytest.mark.parametrize(("phase", "make"), _ignored_inputs())
+def test_inputs_that_mean_nothing_in_a_phase_change_nothing(
+    phase: Phase, make: Callable[[float], object]
+) -> None:
+    driver = Driver().reach(phase)
+    before = driver.deployment.state
+    actions = driver.feed(make)  # type: ignore[arg-type]
+    assert driver.deployment.state == before
+    assert all(isinstance(a, Record) for a in actions)
+
+
+def test_a_hook_result_after_its_timeout_is_ignored_and_the_tick_fails_it() -> None:
+    driver = Driver().reach(Phase.AFTER_INSTALL)
+    deadline = driver.deployment.deadline
+    assert deadline is not None
+    driver.deployment.handle(HookFinished(deadline + 1, LifecycleEvent.AFTER_INSTALL, True))
+    assert driver.deployment.phase is Phase.AFTER_INSTALL
+    driver.deployment.handle(Tick(deadline + 2))
+    assert driver.deployment.status is Status.FAILED
+    assert "timed out after 20s" in driver.deployment.reason
+
+
+def test_validation_needs_consecutive_successes() -> None:
+    driver = Driver().reach(Phase.ALLOW_TEST_TRAFFIC)
+    for ok in (True, False, True):
+        driver.feed(lambda at, ok=ok: ValidationResult(at, ok))  # type: ignore[misc]
+        assert driver.deployment.phase is Phase.ALLOW_TEST_TRAFFIC
+    driver.feed(lambda at: ValidationResult(at, True))
+    assert driver.deployment.phase is Phase.AFTER_ALLOW_TEST_TRAFFIC
+
+
+def test_ready_wait_shows_ready_and_continue_resumes() -> None:
+    driver = Driver().reach(Phase.READY_WAIT)
+    assert driver.deployment.status is Status.READY
+    driver.feed(ContinueRequested)
+    assert (driver.deployment.phase, driver.deployment.status) == (
+        Phase.BEFORE_ALLOW_TRAFFIC,
+        Status.IN_PROGRESS,
+    )
+
+
+def test_ready_wait_timeout_with_continue_action_reroutes() -> None:
+    from bluegreen.spec.config import ReadyAction
+
+    driver = Driver(waiting_settings(ready_timeout_action=ReadyAction.CONTINUE))
+    driver.reach(Phase.READY_WAIT).tick_to_deadline()
+    assert driver.deployment.phase is Phase.BEFORE_ALLOW_TRAFFIC
+
+
+def test_succeeded_terminates_blue_and_leaves_green_serving() -> None:
+    driver = Driver().reach(Phase.SUCCEEDED)
+    d = driver.deployment
+    assert (d.status, d.weights.green, d.test_weights.green) == (Status.SUCCEEDED, 100, 100)
+    assert d.blue_terminated and not d.green_terminated and not d.rolled_back
+
+
+def test_first_deployment_goes_to_green_at_once_and_terminates_nothing() -> None:
+    driver = Driver(waiting_settings(blue_revision=None)).reach(Phase.SUCCEEDED)
+    assert [w.green for w in driver.production_weights()] == [100]
+    assert not driver.deployment.blue_terminated
+    assert driver.deployment.deadline is None
+
+
+def test_records_carry_input_times_and_end_with_one_terminal_status() -> None:
+    driver = Driver().reach(Phase.SUCCEEDED)
+    events = driver.deployment.events
+    assert [e.time for e in events] == sorted(e.time for e in events)
+    assert events[-1].time == driver.now
+    statuses = [e for e in events if e.kind is EventKind.STATUS and e.status.terminal]
+    assert len(statuses) == 1
+    hooks = [
+        e for e in events if e.kind is EventKind.LIFECYCLE and e.step_status is StepStatus.SUCCEEDED
+    ]
+    assert [e.lifecycle_event for e in hooks] == [e for e in LifecycleEvent]
+
+
+def test_inputs_after_the_end_do_nothing() -> None:
+    driver = Driver().reach(Phase.SUCCEEDED)
+    count = len(driver.deployment.events)
+    for make in (Started, ContinueRequested, Tick, lambda at: StopRequested(at, True)):
+        assert driver.feed(make) == []  # type: ignore[arg-type]
+    assert len(driver.deployment.events) == count
+
+
+def test_stop_before_start_ends_stopped_with_nothing_to_undo() -> None:
+    driver = Driver()
+    driver.feed(lambda at: StopRequested(at, True))
+    assert driver.deployment.status is Status.STOPPED
+    assert driver.deployment.weights == ALL_BLUE and not driver.deployment.rolled_back
+
+
+def test_install_launches_green_at_full_size() -> None:
+    driver = Driver(replace(waiting_settings(), desired_count=5)).reach(Phase.INSTALL)
+    assert LaunchTaskSet(TaskSet.GREEN, "web:2", 5) in driver.actions
