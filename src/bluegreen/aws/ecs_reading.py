@@ -1,0 +1,139 @@
+"""Reading ECS's answers: a ServiceDeployment as a Snapshot and a summary.
+
+ECS names stages, CodeDeploy names lifecycle events; they line up one to
+one (PRE_SCALE_UP is BeforeInstall, SCALE_UP is Install, ...), so the
+stream reads the same on both platforms. Stages are compared by position,
+never by equality: a short stage such as PRODUCTION_TRAFFIC_SHIFT can come
+and go between two polls, and everything before the current stage is done.
+A PAUSE hook waiting for action is our Ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..engine.events import LifecycleEvent, Status, StepStatus, Weights
+from ..platform import DeploymentSummary
+from .progress import Snapshot, Step
+
+STAGES: tuple[tuple[str, LifecycleEvent | None], ...] = (
+    ("RECONCILE_SERVICE", None),
+    ("PRE_SCALE_UP", LifecycleEvent.BEFORE_INSTALL),
+    ("SCALE_UP", LifecycleEvent.INSTALL),
+    ("POST_SCALE_UP", LifecycleEvent.AFTER_INSTALL),
+    ("TEST_TRAFFIC_SHIFT", LifecycleEvent.ALLOW_TEST_TRAFFIC),
+    ("POST_TEST_TRAFFIC_SHIFT", LifecycleEvent.AFTER_ALLOW_TEST_TRAFFIC),
+    ("PRE_PRODUCTION_TRAFFIC_SHIFT", LifecycleEvent.BEFORE_ALLOW_TRAFFIC),
+    ("PRODUCTION_TRAFFIC_SHIFT", LifecycleEvent.ALLOW_TRAFFIC),
+    ("POST_PRODUCTION_TRAFFIC_SHIFT", LifecycleEvent.AFTER_ALLOW_TRAFFIC),
+    ("BAKE_TIME", None),
+    ("CLEAN_UP", None),
+)
+POSITION = {name: index for index, (name, _) in enumerate(STAGES)}
+
+STATUSES = {
+    "PENDING": Status.CREATED,
+    "IN_PROGRESS": Status.IN_PROGRESS,
+    "STOP_REQUESTED": Status.IN_PROGRESS,
+    "ROLLBACK_REQUESTED": Status.IN_PROGRESS,
+    "ROLLBACK_IN_PROGRESS": Status.IN_PROGRESS,
+    "SUCCESSFUL": Status.SUCCEEDED,
+    "STOPPED": Status.STOPPED,
+    "ROLLBACK_SUCCESSFUL": Status.STOPPED,
+    "ROLLBACK_FAILED": Status.FAILED,
+}
+ROLLING_BACK = frozenset({"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"})
+ACTIVE = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+
+
+def snapshot(deployment: Mapping[str, Any]) -> Snapshot:
+    raw = str(deployment.get("status"))
+    status = STATUSES.get(raw, Status.IN_PROGRESS)
+    waiting = awaiting_hook(deployment)
+    if status is Status.IN_PROGRESS and waiting:
+        status = Status.READY
+    rolled = raw in ROLLING_BACK or raw.startswith("ROLLBACK")
+    return Snapshot(
+        deployment_id=str(deployment["serviceDeploymentArn"]),
+        status=status,
+        steps={} if rolled else steps(deployment, raw),
+        weights=weights(deployment.get("targetServiceRevision") or {}),
+        task_sets=revision_lines(deployment),
+        message=str(deployment.get("statusReason") or ""),
+        rolling_back=raw in ROLLING_BACK,
+        gate_token=waiting,
+    )
+
+
+def awaiting_hook(deployment: Mapping[str, Any]) -> str | None:
+    for hook in deployment.get("lifecycleHookDetails") or []:
+        if hook.get("status") == "AWAITING_ACTION":
+            return str(hook["hookId"])
+    return None
+
+
+def steps(deployment: Mapping[str, Any], raw: str) -> dict[LifecycleEvent, Step]:
+    """Before the current stage: Succeeded; the current one: InProgress (or its end)."""
+    if raw == "SUCCESSFUL":
+        return {event: Step(StepStatus.SUCCEEDED) for _, event in STAGES if event}
+    current = POSITION.get(str(deployment.get("lifecycleStage")), -1)
+    found = {}
+    for index, (_, event) in enumerate(STAGES[: current + 1]):
+        if event is None:
+            continue
+        if index < current:
+            found[event] = Step(StepStatus.SUCCEEDED)
+        elif raw in ("STOPPED", "ROLLBACK_FAILED"):
+            found[event] = Step(StepStatus.FAILED, str(deployment.get("statusReason") or ""))
+        else:
+            found[event] = Step(StepStatus.IN_PROGRESS)
+    return found
+
+
+def weights(target: Mapping[str, Any]) -> Weights | None:
+    share = target.get("requestedProductionTrafficWeight")
+    if share is None:
+        return None
+    green = max(0, min(100, round(float(share))))
+    return Weights(blue=100 - green, green=green)
+
+
+def revision_lines(deployment: Mapping[str, Any]) -> tuple[str, ...]:
+    target = deployment.get("targetServiceRevision") or {}
+    lines = [_revision_line("green", target)] if target else []
+    lines += [_revision_line("blue", r) for r in deployment.get("sourceServiceRevisions") or []]
+    return tuple(lines)
+
+
+def _revision_line(label: str, revision: Mapping[str, Any]) -> str:
+    name = str(revision.get("arn", "?")).rpartition("/")[2]
+    return (
+        f"{label} revision {name}: {revision.get('runningTaskCount', 0)}/"
+        f"{revision.get('requestedTaskCount', 0)} running"
+    )
+
+
+def summary(deployment: Mapping[str, Any], platform: str, revision: str = "") -> DeploymentSummary:
+    current = snapshot(deployment)
+    rollback = deployment.get("rollback") or {}
+    return DeploymentSummary(
+        deployment_id=current.deployment_id,
+        status=current.status,
+        revision=revision or target_revision(deployment).rpartition("/")[2],
+        platform=platform,
+        created=_seconds(deployment.get("createdAt")) or 0.0,
+        ended=_seconds(deployment.get("finishedAt") or deployment.get("stoppedAt")),
+        weights=current.weights,
+        message=current.message or str(rollback.get("reason") or ""),
+        details={"ecs_status": deployment.get("status", "")},
+    )
+
+
+def target_revision(deployment: Mapping[str, Any]) -> str:
+    return str((deployment.get("targetServiceRevision") or {}).get("arn", ""))
+
+
+def _seconds(value: Any) -> float | None:
+    return value.timestamp() if isinstance(value, datetime) else None

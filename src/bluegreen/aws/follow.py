@@ -1,0 +1,147 @@
+"""Following an AWS deployment: poll, emit, gate at Ready, follow the rollback.
+
+For AWS the CLI process is the controller: the service runs the lifecycle,
+but nothing on AWS checks green through the test listener for us. So the
+follower, on seeing Ready, runs the gate and either continues or stops
+with rollback, then keeps following until the deployment (and a rollback
+CodeDeploy started as a separate deployment) has ended. Polling adapts:
+fast right after a change, slower while nothing moves.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from ..engine.events import Event, EventKind, Status
+from ..errors import DeploymentTimedOut
+from ..spec.duration import parse_duration
+from .gate import Gate
+from .progress import Snapshot, changes, note
+
+
+class Controller(Protocol):
+    """What a platform offers the follower: read a deployment, leave Ready, abort."""
+
+    def snapshot(self, deployment_id: str) -> Snapshot: ...
+
+    def resume(self, snapshot: Snapshot) -> None: ...
+
+    def abort(self, snapshot: Snapshot) -> None: ...
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Adaptive poll intervals and the overall deadline, in seconds."""
+
+    first: float = 2.0
+    longest: float = 15.0
+    growth: float = 1.5
+    timeout: float = 3 * 3600.0
+
+    @classmethod
+    def from_env(cls, timeout: float) -> Polling:
+        """BLUEGREEN_AWS_POLL / BLUEGREEN_AWS_POLL_MAX / BLUEGREEN_AWS_TIMEOUT override."""
+        polling = cls(timeout=timeout)
+        env = {
+            "first": "BLUEGREEN_AWS_POLL",
+            "longest": "BLUEGREEN_AWS_POLL_MAX",
+            "timeout": "BLUEGREEN_AWS_TIMEOUT",
+        }
+        for attribute, name in env.items():
+            if os.environ.get(name):
+                polling = replace(polling, **{attribute: parse_duration(os.environ[name])})
+        return polling
+
+    def next(self, current: float, changed: bool) -> float:
+        return self.first if changed else min(self.longest, current * self.growth)
+
+
+def follow(
+    controller: Controller,
+    deployment_id: str,
+    *,
+    follow: bool,
+    gate: Gate | None,
+    polling: Polling,
+) -> Iterator[Event]:
+    """The deployment's events; with `follow`, until it and its rollback have ended."""
+    last = yield from _watch(controller, deployment_id, follow, gate, polling)
+    if follow and last.rollback_id:
+        yield from _follow_rollback(controller, last, polling)
+
+
+def _watch(
+    controller: Controller,
+    deployment_id: str,
+    follow: bool,
+    gate: Gate | None,
+    polling: Polling,
+) -> Generator[Event, None, Snapshot]:
+    give_up = time.monotonic() + polling.timeout
+    before: Snapshot | None = None
+    gated = False
+    pause = polling.first
+    while True:
+        now = controller.snapshot(deployment_id)
+        events = changes(before, now)
+        yield from events
+        before = now
+        if not follow or now.status.terminal:
+            return now
+        if now.status is Status.READY and not gated:
+            gated = True
+            yield from _decide(controller, now, gate)
+        if time.monotonic() > give_up:
+            raise DeploymentTimedOut(
+                f"gave up waiting for {deployment_id} after {polling.timeout:g}s "
+                f"(still {now.status.value}); it keeps running on AWS"
+            )
+        pause = polling.next(pause, bool(events))
+        time.sleep(pause)
+
+
+def _decide(controller: Controller, ready: Snapshot, gate: Gate | None) -> Iterator[Event]:
+    did = ready.deployment_id
+    if gate is None:
+        line = "waiting before rerouting: run `bluegreen continue` (no test listener configured)"
+        yield note(did, Status.READY, EventKind.MESSAGE, line)
+        return
+    passed = yield from gate.run(did)
+    if passed:
+        yield note(did, Status.READY, EventKind.MESSAGE, "validation passed: rerouting traffic")
+        controller.resume(ready)
+    else:
+        yield note(did, Status.READY, EventKind.ROLLBACK, "validation failed: stopping, rollback")
+        controller.abort(ready)
+
+
+def _follow_rollback(
+    controller: Controller, stopped: Snapshot, polling: Polling
+) -> Iterator[Event]:
+    """The rollback's progress, reported under the deployment it undoes.
+
+    Its events keep the stopped deployment's status, so the last status in
+    the stream stays Stopped/Failed (exit 1) even when the rollback succeeds.
+    """
+    assert stopped.rollback_id is not None
+    rollback = _watch(controller, stopped.rollback_id, True, None, polling)
+    while True:
+        try:
+            event = next(rollback)
+        except StopIteration as end:
+            done: Snapshot = end.value
+            break
+        yield replace(
+            event,
+            deployment_id=stopped.deployment_id,
+            kind=EventKind.ROLLBACK,
+            status=stopped.status,
+            message=f"rollback {stopped.rollback_id}: {event.message}",
+        )
+    verdict = "production is back on blue" if done.status is Status.SUCCEEDED else "FAILED"
+    line = f"rollback {stopped.rollback_id} {done.status.value}: {verdict}"
+    yield note(stopped.deployment_id, stopped.status, EventKind.ROLLBACK, line)
