@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import PlatformError
-from ..spec.config import BluegreenConfig, LocalDriver
+from ..spec.config import BluegreenConfig, LocalDriver, LocalNetwork
 
 LABEL_PROJECT = "bluegreen.project"
 LABEL_REVISION = "bluegreen.revision"
@@ -53,6 +53,8 @@ class TaskSpec:
     stop_timeout: float
     image: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    network: LocalNetwork = LocalNetwork.PUBLISH
+    """`local.network`; only containers care: publish `container_port`, or share the host's."""
 
 
 class RunningTask(Protocol):

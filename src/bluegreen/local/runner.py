@@ -144,6 +144,7 @@ class Runner:
                 LABEL_REVISION: revision,
                 LABEL_TASK: task_id,
             },
+            network=self.config.local.network,
         )
 
     def container(self, taskdef: Mapping[str, Any]) -> Mapping[str, Any]:
