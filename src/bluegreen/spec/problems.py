@@ -71,7 +71,7 @@ def from_botocore(file: str, report: ValidationErrors) -> list[Problem]:
             field = _join(field, details["required_name"])
             message = "required field is missing"
         elif error_type == "invalid type":
-            types = ", ".join(_type_name(t) for t in details["valid_types"])
+            types = " or ".join(dict.fromkeys(_type_name(t) for t in details["valid_types"]))
             message = f"expected {types}, got {details['param']!r}"
         else:
             message = _botocore_message(error_type, name, details)
@@ -91,7 +91,14 @@ def _join(path: str, name: str) -> str:
 
 def _type_name(text: str) -> str:
     match = re.fullmatch(r"<class '(\w+)'>", text)
-    names = {"str": "a string", "int": "an integer", "list": "a list", "dict": "an object"}
+    names = {
+        "str": "a string",
+        "int": "an integer",
+        "list": "a list",
+        "tuple": "a list",
+        "dict": "an object",
+        "bool": "true or false",
+    }
     if match:
         return names.get(match.group(1), match.group(1))
     return text
