@@ -1,0 +1,67 @@
+"""The shell the generated pipeline runs, kept apart from its structure.
+
+Every block is POSIX sh: on GitLab's docker images jobs run under BusyBox
+ash, not bash, so no brace expansion, no `[[`, no `pipefail`. Failure is
+never masked: no `cmd || true`, no loop that ends in an unconditional
+`echo`; the gate itself lives in `bluegreen deploy`, whose exit code is the
+job's (the classic tutorial pipeline's validate stage could never fail).
+The tests run every block through `dash -n` and `busybox ash -n`.
+"""
+
+from __future__ import annotations
+
+INSTALL = """\
+case "$BLUEGREEN_INSTALL" in
+  pip) python3 -m pip install --quiet --disable-pip-version-check "$BLUEGREEN_PACKAGE" ;;
+  preinstalled) ;;
+  *) echo "BLUEGREEN_INSTALL must be pip or preinstalled, not '$BLUEGREEN_INSTALL'" >&2; exit 2 ;;
+esac"""
+
+SHOW_VERSION = "bluegreen --version"
+
+# boto3 and the AWS CLI both read AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE;
+# without AWS_ROLE_ARN the job uses the AWS_ACCESS_KEY_ID/SECRET variables.
+AWS_OIDC = """\
+if [ -n "${AWS_ROLE_ARN:-}" ]; then
+  AWS_WEB_IDENTITY_TOKEN_FILE="$(mktemp)"
+  printf '%s' "$BLUEGREEN_ID_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"
+  export AWS_WEB_IDENTITY_TOKEN_FILE
+fi"""
+
+ECR_LOGIN = (
+    'ecr_password="$(aws ecr get-login-password --region "$AWS_DEFAULT_REGION")"\n'
+    'printf \'%s\' "$ecr_password" | docker login --username AWS --password-stdin "$ECR_REGISTRY"'
+)
+
+DOCKER_BUILD = 'docker build --pull --tag "$BLUEGREEN_IMAGE" "$BLUEGREEN_DIR"'
+DOCKER_PUSH = 'docker push "$BLUEGREEN_IMAGE"'
+
+VALIDATE = 'bluegreen validate "$BLUEGREEN_DIR"'
+
+# The local platform's daemon keeps serving between pipelines on the shell
+# runner's host; the first pipeline starts it.
+LOCAL_UP = """\
+if ! bluegreen status "$BLUEGREEN_DIR" >/dev/null 2>&1; then
+  bluegreen up "$BLUEGREEN_DIR"
+fi"""
+
+REPORT = (
+    "bluegreen ci report --events bluegreen-events.jsonl --junit bluegreen-validation.xml"
+    " --dotenv bluegreen.env --"
+)
+
+
+def deploy(platform: str, with_image: bool) -> str:
+    """`bluegreen deploy` under `ci report`, which passes its exit code through."""
+    image = ' --image "$BLUEGREEN_IMAGE"' if with_image else ""
+    return f'{REPORT} bluegreen deploy "$BLUEGREEN_DIR" --platform {platform}{image} --output json'
+
+
+VERIFY = (
+    'bluegreen ci verify "$BLUEGREEN_PROD_URL$BLUEGREEN_VERIFY_PATH"'
+    ' --expect "$BLUEGREEN_VERIFY_EXPECT"'
+)
+
+
+def rollback(platform: str) -> str:
+    return f'bluegreen rollback "$BLUEGREEN_DIR" --platform {platform}'

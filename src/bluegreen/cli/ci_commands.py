@@ -1,0 +1,172 @@
+"""`bluegreen ci ...`: the GitLab pipeline and the helpers its jobs run.
+
+`gitlab` writes the `.gitlab-ci.yml`; `report` runs `bluegreen deploy
+--output json` in a job, shows its progress as plain lines, passes its exit
+code through and writes the JUnit and dotenv reports; `verify` asks the
+production listener after the deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from ..ci import gitlab
+from ..ci import verify as production
+from ..ci.junit import junit_xml
+from ..ci.report import Record, dotenv, write_text
+from ..errors import PlatformError, UsageError
+from ..spec.project import load_project
+from .output import format_line, show_verdict
+
+
+@click.group()
+def ci() -> None:
+    """CI/CD: generate a GitLab pipeline, and the steps its jobs run."""
+
+
+@ci.command("gitlab")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--platform",
+    type=click.Choice(gitlab.CI_PLATFORMS),
+    default="aws-codedeploy",
+    show_default=True,
+    help="Where the pipeline deploys.",
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write; '-' for stdout. Default: .gitlab-ci.yml at the repository root.",
+)
+def gitlab_command(directory: Path, platform: str, output: Path | None) -> None:
+    """Write a .gitlab-ci.yml for the project in DIRECTORY.
+
+    Stages build, deploy, verify and a manual rollback. The deploy job runs
+    `bluegreen deploy`, which validates green on the test listener before
+    production traffic moves and fails the job when the deployment fails.
+    Defaults come from bluegreen.toml (environment variables are not
+    applied: the file reflects the project, CI/CD variables override it).
+    """
+    project = load_project(directory, env={})
+    target = output or repository_root(directory) / ".gitlab-ci.yml"
+    pipeline_root = Path.cwd() if str(target) == "-" else target.resolve().parent
+    project_dir = relative_dir(project.dir.resolve(), pipeline_root)
+    text = gitlab.generate(gitlab.settings_for(project.config, platform, project_dir))
+    if str(target) == "-":
+        click.echo(text, nl=False)
+        return
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target} (--platform {platform}, BLUEGREEN_DIR={project_dir})")
+
+
+def repository_root(directory: Path) -> Path:
+    """The nearest directory up from DIRECTORY holding `.git`, else DIRECTORY:
+    GitLab reads `.gitlab-ci.yml` at the repository root."""
+    start = directory.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def relative_dir(project: Path, root: Path) -> str:
+    if not project.is_relative_to(root):
+        raise UsageError(
+            f"--output: the pipeline file must be at or above the project ({project}), "
+            "since jobs run at the repository root"
+        )
+    return project.relative_to(root).as_posix() or "."
+
+
+@ci.command()
+@click.option(
+    "--events", type=click.Path(dir_okay=False, path_type=Path), help="Keep the JSON lines here."
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="JUnit XML of the checks."
+)
+@click.option(
+    "--dotenv",
+    "dotenv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="dotenv report (DEPLOYMENT_ID).",
+)
+@click.argument("command", nargs=-1, required=True)
+def report(
+    events: Path | None, junit: Path | None, dotenv_path: Path | None, command: tuple[str, ...]
+) -> int:
+    """Run COMMAND (`bluegreen deploy ... --output json`), show its events as
+    lines, write the reports, and exit with COMMAND's exit code.
+
+    Reports are written whatever the outcome, so GitLab shows why a
+    deployment failed: `bluegreen ci report --junit r.xml -- bluegreen deploy --output json`.
+    """
+    record = Record()
+    try:
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
+    except OSError as exc:
+        raise PlatformError(f"can't run {command[0]}: {exc.strerror or exc}") from None
+    assert child.stdout is not None
+    with child.stdout, open(events or os.devnull, "w", encoding="utf-8") as kept:
+        for line in child.stdout:
+            kept.write(line)
+            _show(record, line)
+    code = child.wait()
+    write_text(junit, junit_xml(record))
+    write_text(dotenv_path, dotenv(record))
+    return code if code >= 0 else 128 - code  # killed by a signal: as sh reports it
+
+
+def _show(record: Record, line: str) -> None:
+    found = record.add_line(line)
+    if found is None:
+        sys.stdout.write(line)
+    elif found is record.verdict:
+        show_verdict(record.verdict, "text")
+    else:
+        click.echo(format_line(record.events[-1]))
+    sys.stdout.flush()
+
+
+@ci.command()
+@click.argument("url")
+@click.option("--expect", default="", help="Text every good answer must contain.")
+@click.option(
+    "--successes",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Good answers in a row needed.",
+)
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between requests.",
+)
+@click.option(
+    "--deadline",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds before giving up (exit 1).",
+)
+def verify(url: str, expect: str, successes: int, interval: float, deadline: float) -> None:
+    """Check that the production listener at URL answers 2xx/3xx with EXPECT
+    in the body, SUCCESSES times in a row; exit 1 if it does not in time."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"URL {url!r}: expected http://host[:port]/path "
+            "(in the pipeline: set BLUEGREEN_PROD_URL to the production listener)"
+        )
+    policy = production.VerifyPolicy(
+        expect=expect, successes=successes, interval=interval, deadline=deadline
+    )
+    production.verify(url, policy, click.echo)
