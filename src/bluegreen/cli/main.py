@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "validate": ".spec_commands:validate",
     "render": ".spec_commands:render",
     "init": ".spec_commands:init",
+    "ci": ".ci_commands:ci",
 }
 
 EPILOG = """\b
