@@ -1,0 +1,297 @@
+"""One request and its response, from choosing a target to the last byte.
+
+The exchange is where zero-downtime is won or lost. It keeps a copy of
+what it sent (up to `retry_buffer` bytes) until the first response byte,
+so a request can be replayed on another target when its connection turns
+out dead: always when nothing reached the target (refused connect, a pooled
+connection found closed), and for idempotent methods also when the target
+died before answering, as nginx does. Only when that fails does the
+client see a 502.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from .messages import CRLF, HOP_BY_HOP, IDEMPOTENT, LAST_CHUNK, chunk, copy_headers, error_response
+from .metrics import Source
+from .upstream import UpstreamConnection, connect
+
+if TYPE_CHECKING:
+    from .messages import Framing
+    from .proxy import ClientConnection
+    from .target import Target
+    from .target_group import TargetGroup
+
+NO_BODY_STATUSES = (204, 304)
+
+
+class Exchange:
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "chunked",
+        "client",
+        "finished",
+        "group",
+        "http10",
+        "informational",
+        "keep_alive",
+        "method",
+        "pending",
+        "pending_size",
+        "rechunk",
+        "request_done",
+        "response_started",
+        "retained",
+        "retained_size",
+        "sent_at",
+        "started",
+        "status",
+        "target",
+        "tried",
+        "until_close",
+        "upgrade",
+        "upstream",
+    )
+
+    def __init__(
+        self, client: ClientConnection, method: bytes, head: bytes, framing: Framing, now: float
+    ) -> None:
+        self.client = client
+        self.method = method
+        self.chunked = framing.chunked
+        self.upgrade = client.parser.should_upgrade()
+        self.keep_alive = client.parser.should_keep_alive() and not self.upgrade
+        self.http10 = client.parser.get_http_version() == "1.0"
+        self.pending: list[bytes] | None = [head]  # not yet written to a target
+        self.pending_size = len(head)
+        self.retained: list[bytes] | None = [head]  # everything sent, for a replay
+        self.retained_size = len(head)
+        self.request_done = self.informational = self.finished = False
+        self.response_started = self.until_close = self.rechunk = False
+        self.group: TargetGroup | None = None
+        self.target: Target | None = None
+        self.upstream: UpstreamConnection | None = None
+        self.tried: list[Target] = []
+        self.started = self.sent_at = now
+        self.status = 0
+        self.bytes_in = self.bytes_out = 0
+
+    # Request side
+
+    def send_body(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        self._send(chunk(data) if self.chunked else data)
+
+    def request_complete(self) -> None:
+        if self.chunked:
+            self._send(LAST_CHUNK)
+        self.request_done = True
+
+    def _send(self, data: bytes) -> None:
+        if self.retained is not None:
+            self.retained.append(data)
+            self.retained_size += len(data)
+            if self.retained_size > self.client.settings.retry_buffer:
+                self.retained = None
+        if self.upstream is not None:
+            self.upstream.write(data)
+        elif self.pending is not None:
+            self.pending.append(data)
+            self.pending_size += len(data)
+            self.client.update_buffer_pause()
+
+    # Choosing a target
+
+    def dispatch(self) -> None:
+        if self.group is None:
+            self.group = self.client.listener.choose_group()
+            if self.group is None:
+                return self.fail(503)
+        target = self.group.choose(self.tried)
+        if target is None:
+            return self.fail(502 if self.tried else 503)
+        self.target = target
+        target.in_flight += 1
+        self.tried.append(target)
+        connection = target.take_idle()
+        if connection is not None:
+            self.attach(connection)
+        else:
+            asyncio.get_running_loop().create_task(self._connect(target))
+
+    async def _connect(self, target: Target) -> None:
+        try:
+            connection = await connect(target, self.client.settings.connect_timeout)
+        except (OSError, TimeoutError):
+            assert self.group is not None
+            self.group.connect_failed(target)
+            if not self.finished:
+                self._leave_target()
+                self._retry_or_fail(replayable=True)
+            return
+        if self.finished:
+            connection.close()
+        else:
+            self.attach(connection)
+
+    def attach(self, connection: UpstreamConnection) -> None:
+        self.upstream = connection
+        connection.exchange = self
+        connection.reusable = False
+        pending, self.pending = self.pending, None
+        assert pending is not None
+        connection.write(b"".join(pending))
+        self.sent_at = self.client.loop.time()
+        self.client.update_buffer_pause()
+        self.client.attached(connection)
+
+    def _leave_target(self) -> None:
+        if self.target is not None:
+            self.target.request_finished()
+            self.target = None
+
+    def _retry_or_fail(self, *, replayable: bool) -> None:
+        settings = self.client.settings
+        if (
+            self.retained is not None
+            and (replayable or self.method in IDEMPOTENT)
+            and len(self.tried) < settings.max_attempts
+            and not self.upgrade
+        ):
+            self.pending = list(self.retained)
+            self.pending_size = self.retained_size
+            self.dispatch()
+        else:
+            self.fail(502)
+
+    # Response side
+
+    def response_head(self, connection: UpstreamConnection) -> None:
+        status = connection.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.informational = True  # 100 Continue and friends: pass on, keep waiting
+            if not self.http10:
+                self.client.out.append(b"HTTP/1.1 %d %s\r\n\r\n" % (status, connection.reason))
+            return
+        self.status = status
+        self.response_started = True
+        self.retained = None
+        out = [b"HTTP/1.1 %d %s\r\n" % (status, connection.reason)]
+        framing = copy_headers(connection.headers, out, HOP_BY_HOP)
+        if self.method == b"HEAD" or status in NO_BODY_STATUSES:
+            if framing.content_length is not None:
+                out.append(b"Content-Length: %d\r\n" % framing.content_length)
+        elif status == 101:
+            out.append(b"Connection: upgrade\r\nUpgrade: " + (framing.upgrade or b"") + CRLF)
+        elif framing.content_length is not None and not framing.chunked:
+            out.append(b"Content-Length: %d\r\n" % framing.content_length)
+        else:
+            self.until_close = not framing.chunked
+            if self.http10:
+                self.keep_alive = False
+            else:
+                self.rechunk = True
+                out.append(b"Transfer-Encoding: chunked\r\n")
+        if not self.keep_alive and status != 101:
+            out.append(b"Connection: close\r\n")
+        elif self.http10:
+            out.append(b"Connection: keep-alive\r\n")
+        out.append(CRLF)
+        self.client.out.append(b"".join(out))
+        if self.method == b"HEAD":
+            connection.fresh_parser()
+            self.response_complete(connection)
+
+    def response_body(self, data: bytes) -> None:
+        self.bytes_out += len(data)
+        self.client.out.append(chunk(data) if self.rechunk else data)
+
+    def response_complete(self, connection: UpstreamConnection) -> None:
+        if self.informational:
+            self.informational = False
+            return
+        if self.status == 101 or self.finished:
+            return
+        if self.rechunk:
+            self.client.out.append(LAST_CHUNK)
+        reusable = self.request_done and connection.parser.should_keep_alive()
+        self._finish(Source.APP, reusable)
+
+    def upgraded(self, connection: UpstreamConnection, rest: bytes) -> None:
+        """The target switched protocols: from now on bytes pass through untouched."""
+        if self.status != 101 or self.target is None:
+            connection.close()
+            return
+        connection.tunnel = True
+        self.target.tunnels.add(connection)
+        self.client.out.append(rest)
+        self.client.start_tunnel(connection)
+        self._finish(Source.APP, reusable=False, keep_upstream=True)
+
+    def upstream_lost(self, connection: UpstreamConnection) -> None:
+        if self.finished:
+            if connection.tunnel:
+                self.client.close()
+            return
+        self.upstream = None
+        if self.until_close:
+            if self.rechunk:
+                self.client.out.append(LAST_CHUNK)
+            self._finish(Source.APP, reusable=False)
+        elif self.response_started:  # cut mid-body: the client must see it too
+            self.keep_alive = False
+            self.client.abort()
+            self.status = 502
+            self._finish(Source.PROXY, reusable=False)
+        else:
+            self._leave_target()
+            self._retry_or_fail(replayable=False)
+
+    def timed_out(self) -> None:
+        """The target took longer than `request_timeout` to start answering."""
+        connection, self.upstream = self.upstream, None
+        if connection is not None:
+            connection.exchange = None
+            connection.close()
+        self.fail(504)
+
+    def fail(self, status: int) -> None:
+        """Answer with the proxy's own error."""
+        if not self.request_done:
+            self.keep_alive = False
+        self.status = status
+        self.client.out.append(error_response(status, close=not self.keep_alive))
+        self._finish(Source.PROXY, reusable=False)
+
+    def abandon(self) -> None:
+        """The client went away: free the target and its connection."""
+        if not self.finished:
+            self.finished = True
+            connection, self.upstream = self.upstream, None
+            if connection is not None:
+                connection.exchange = None
+                connection.close()
+            self._leave_target()
+
+    def _finish(self, source: Source, reusable: bool, keep_upstream: bool = False) -> None:
+        self.finished = True
+        latency = self.client.loop.time() - self.started
+        if self.group is not None:
+            self.group.metrics.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
+        target = self.target
+        if target is not None:
+            target.counters.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
+        connection, self.upstream = self.upstream, None
+        if connection is not None and not keep_upstream:
+            connection.exchange = None
+            if reusable and target is not None and target.open:
+                connection.reusable = connection.reused = True
+                connection.idle_at = self.client.loop.time()
+                target.idle.append(connection)
+            else:
+                connection.close()
+        self._leave_target()
+        self.client.exchange_finished(self)

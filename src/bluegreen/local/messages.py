@@ -1,0 +1,138 @@
+"""Request and response heads as they cross the proxy.
+
+Headers are passed through as the peer wrote them (name case, order,
+values), minus the hop-by-hop ones, which describe one connection and not
+the message. Framing headers are checked here too: a request whose length
+is ambiguous (Content-Length with Transfer-Encoding, two Content-Lengths,
+a length that is not a number) is how request smuggling starts, so it is
+refused with 400 even where llhttp would have caught it already.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+HOP_BY_HOP = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
+     b"transfer-encoding", b"upgrade", b"content-length")
+)  # fmt: skip
+FORWARDED = frozenset((b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-port"))
+REQUEST_DROPPED = HOP_BY_HOP | FORWARDED
+CONNECTION_OPTIONS = frozenset((b"close", b"keep-alive", b"upgrade"))
+IDEMPOTENT = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"))
+CRLF = b"\r\n"
+
+
+class BadRequest(Exception):
+    """The client's request can't be forwarded; answer `status` and close."""
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(why)
+        self.status = status
+
+
+class Framing:
+    """What the dropped headers said about the message's length and connection."""
+
+    __slots__ = ("chunked", "connection", "content_length", "forwarded_for", "lengths", "upgrade")
+
+    def __init__(self) -> None:
+        self.content_length: int | None = None
+        self.lengths = 0
+        self.chunked = False
+        self.connection: list[bytes] = []
+        self.upgrade: bytes | None = None
+        self.forwarded_for: bytes | None = None
+
+    def note(self, lower: bytes, value: bytes) -> None:
+        if lower == b"content-length":
+            self.lengths += 1
+            if value.isdigit():
+                self.content_length = int(value)
+        elif lower == b"transfer-encoding":
+            self.chunked = True
+            if value.strip().lower() != b"chunked":
+                self.lengths += 2  # only plain "chunked" is forwarded
+        elif lower == b"connection":
+            self.connection.extend(v.strip().lower() for v in value.split(b","))
+        elif lower == b"upgrade":
+            self.upgrade = value
+        elif lower == b"x-forwarded-for":
+            self.forwarded_for = value if self.forwarded_for is None else (
+                self.forwarded_for + b", " + value
+            )  # fmt: skip
+
+    def check_request(self) -> None:
+        """Refuse any request whose body length two parsers could read differently."""
+        if self.chunked and self.lengths:
+            raise BadRequest(400, "both Content-Length and Transfer-Encoding")
+        if self.lengths > 1:
+            raise BadRequest(400, "more than one Content-Length")
+        if self.lengths and self.content_length is None:
+            raise BadRequest(400, "invalid Content-Length")
+
+
+def copy_headers(
+    headers: list[tuple[bytes, bytes]], out: list[bytes], dropped: frozenset[bytes]
+) -> Framing:
+    """Append `name: value` lines to `out`, except `dropped` ones, which are noted."""
+    framing = Framing()
+    start = len(out)
+    for name, value in headers:
+        lower = name.lower()
+        if lower in dropped:
+            framing.note(lower, value)
+        else:
+            out.append(name + b": " + value + CRLF)
+    extra = [token for token in framing.connection if token not in CONNECTION_OPTIONS]
+    if extra:  # `Connection: foo` makes `foo` hop-by-hop too
+        del out[start:]
+        copy_headers(headers, out, dropped | frozenset(extra))
+    return framing
+
+
+def request_head(
+    method: bytes,
+    url: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    client_ip: bytes,
+    port: bytes,
+    upgrade: bool,
+) -> tuple[bytes, Framing]:
+    """The head sent to the target: HTTP/1.1, keep-alive, forwarded headers added."""
+    out = [method + b" " + url + b" HTTP/1.1\r\n"]
+    framing = copy_headers(headers, out, REQUEST_DROPPED)
+    framing.check_request()
+    forwarded = client_ip if framing.forwarded_for is None else (
+        framing.forwarded_for + b", " + client_ip
+    )  # fmt: skip
+    out.append(b"X-Forwarded-For: " + forwarded + b"\r\nX-Forwarded-Proto: http\r\n")
+    out.append(b"X-Forwarded-Port: " + port + CRLF)
+    if framing.chunked:
+        out.append(b"Transfer-Encoding: chunked\r\n")
+    elif framing.content_length is not None:
+        out.append(b"Content-Length: %d\r\n" % framing.content_length)
+    if upgrade and framing.upgrade is not None:
+        out.append(b"Connection: upgrade\r\nUpgrade: " + framing.upgrade + CRLF)
+    out.append(CRLF)
+    return b"".join(out), framing
+
+
+def error_response(status: int, *, close: bool) -> bytes:
+    """A short plain-text answer produced by the proxy itself."""
+    phrase = HTTPStatus(status).phrase.encode()
+    body = phrase + b" (bluegreen load balancer)\n"
+    connection = b"close" if close else b"keep-alive"
+    return (
+        b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Length: %d\r\nConnection: %s\r\n\r\n%s"
+        % (status, phrase, len(body), connection, body)
+    )
+
+
+def chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"

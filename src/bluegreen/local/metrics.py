@@ -1,0 +1,223 @@
+"""Request counters and latency histograms per target group and target.
+
+Recording a request must cost next to nothing on the proxy's hot path, so
+it only bumps plain integers; prometheus-client reads them at scrape time
+through a custom collector instead of being called per request. Alarms
+read `GroupMetrics.snapshot(window)`, which merges short time slots so a
+window's error rate and percentiles need no per-request history.
+
+A 5xx is labelled by who produced it: `app` (the target answered it) or
+`proxy` (bluegreen's own 502/503/504), so "zero failed requests" can be
+checked without counting the app's deliberate errors.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+if TYPE_CHECKING:
+    from .target_group import TargetGroup
+
+# Upper bounds (seconds) of the latency buckets: fine below 10 ms, where the
+# proxy's own cost shows, coarse above.
+LATENCY_BOUNDS = (
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+    0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0,
+    15.0, 30.0, 60.0, float("inf"),
+)  # fmt: skip
+SLOT_SECONDS = 0.25
+RETENTION_SECONDS = 900.0
+
+
+class Source(StrEnum):
+    APP = "app"
+    PROXY = "proxy"
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """What one target group served during the last `window` seconds."""
+
+    window: float
+    requests: int
+    errors_5xx: int
+    proxy_errors: int
+    error_rate: float
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    in_flight: int
+    bytes_in: int
+    bytes_out: int
+
+
+class Counters:
+    """Cumulative totals, for Prometheus."""
+
+    __slots__ = ("bytes_in", "bytes_out", "latency_buckets", "latency_sum", "requests")
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, Source], int] = {}
+        self.latency_buckets = [0] * len(LATENCY_BOUNDS)
+        self.latency_sum = 0.0
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def observe(
+        self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
+    ) -> None:
+        key = (f"{status // 100}xx", source)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        self.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
+        self.latency_sum += latency
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
+
+
+class _Slot:
+    __slots__ = ("bytes_in", "bytes_out", "errors", "index", "latency", "proxy_errors", "requests")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.requests = self.errors = self.proxy_errors = 0
+        self.bytes_in = self.bytes_out = 0
+        self.latency = [0] * len(LATENCY_BOUNDS)
+
+
+class GroupMetrics(Counters):
+    """Cumulative totals plus recent time slots for windowed snapshots."""
+
+    __slots__ = ("_clock", "_in_flight", "_slots")
+
+    def __init__(
+        self, in_flight: Callable[[], int], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self._in_flight = in_flight
+        self._clock = clock
+        self._slots: deque[_Slot] = deque(maxlen=int(RETENTION_SECONDS / SLOT_SECONDS))
+
+    def observe(
+        self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
+    ) -> None:
+        super().observe(status, source, latency, bytes_in, bytes_out)
+        index = int(self._clock() / SLOT_SECONDS)
+        slots = self._slots
+        if not slots or slots[-1].index != index:
+            slots.append(_Slot(index))
+        slot = slots[-1]
+        slot.requests += 1
+        if status >= 500:
+            slot.errors += 1
+            if source is Source.PROXY:
+                slot.proxy_errors += 1
+        slot.latency[bisect_left(LATENCY_BOUNDS, latency)] += 1
+        slot.bytes_in += bytes_in
+        slot.bytes_out += bytes_out
+
+    def snapshot(self, window: float) -> MetricsSnapshot:
+        """Totals over the slots that overlap the last `window` seconds."""
+        oldest = int((self._clock() - window) / SLOT_SECONDS)
+        recent = [slot for slot in self._slots if slot.index >= oldest]
+        requests = sum(s.requests for s in recent)
+        errors = sum(s.errors for s in recent)
+        histogram = [sum(column) for column in zip(*(s.latency for s in recent), strict=True)]
+        return MetricsSnapshot(
+            window=window,
+            requests=requests,
+            errors_5xx=errors,
+            proxy_errors=sum(s.proxy_errors for s in recent),
+            error_rate=errors / requests if requests else 0.0,
+            p50=percentile(histogram, 0.50),
+            p90=percentile(histogram, 0.90),
+            p99=percentile(histogram, 0.99),
+            in_flight=self._in_flight(),
+            bytes_in=sum(s.bytes_in for s in recent),
+            bytes_out=sum(s.bytes_out for s in recent),
+        )
+
+
+def percentile(histogram: list[int], q: float) -> float | None:
+    """The q-quantile of a bucketed histogram, interpolated inside its bucket."""
+    total = sum(histogram)
+    if not total:
+        return None
+    rank = q * total
+    seen = 0
+    for i, count in enumerate(histogram):
+        if count and seen + count >= rank:
+            low = LATENCY_BOUNDS[i - 1] if i else 0.0
+            high = LATENCY_BOUNDS[i] if i < len(LATENCY_BOUNDS) - 1 else low * 2
+            return low + (high - low) * (rank - seen) / count
+        seen += count
+    return LATENCY_BOUNDS[-2]
+
+
+class PrometheusCollector:
+    """Reads the counters at scrape time (see the module docstring for why)."""
+
+    def __init__(self, groups: Callable[[], Iterable[TargetGroup]]) -> None:
+        self._groups = groups
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "bluegreen_lb_requests",
+            "Requests answered, by status class and by who answered (app or proxy)",
+            labels=["target_group", "target", "code", "source"],
+        )
+        group_requests = CounterMetricFamily(
+            "bluegreen_lb_target_group_requests",
+            "Requests answered per target group, including deregistered targets'",
+            labels=["target_group", "code", "source"],
+        )
+        in_flight = GaugeMetricFamily(
+            "bluegreen_lb_in_flight", "Requests in flight", labels=["target_group", "target"]
+        )
+        healthy = GaugeMetricFamily(
+            "bluegreen_lb_target_state", "1 for the target's state",
+            labels=["target_group", "target", "state"],
+        )  # fmt: skip
+        transferred = CounterMetricFamily(
+            "bluegreen_lb_bytes", "Body bytes", labels=["target_group", "direction"]
+        )
+        latency = HistogramMetricFamily(
+            "bluegreen_lb_request_duration_seconds",
+            "Time to the end of the response",
+            labels=["target_group"],
+        )
+        for group in self._groups():
+            for target in group.targets:
+                labels = [group.name, target.address]
+                for (code, source), count in target.counters.requests.items():
+                    requests.add_metric([*labels, code, source.value], count)
+                in_flight.add_metric(labels, target.in_flight)
+                healthy.add_metric([*labels, target.state.value], 1)
+            for (code, source), count in group.metrics.requests.items():
+                group_requests.add_metric([group.name, code, source.value], count)
+            transferred.add_metric([group.name, "in"], group.metrics.bytes_in)
+            transferred.add_metric([group.name, "out"], group.metrics.bytes_out)
+            latency.add_metric(
+                [group.name], _cumulative(group.metrics.latency_buckets), group.metrics.latency_sum
+            )
+        yield from (requests, group_requests, in_flight, healthy, transferred, latency)
+
+
+def _cumulative(buckets: list[int]) -> list[tuple[str, float]]:
+    total, out = 0, []
+    for bound, count in zip(LATENCY_BOUNDS, buckets, strict=True):
+        total += count
+        out.append(("+Inf" if bound == float("inf") else repr(bound), float(total)))
+    return out

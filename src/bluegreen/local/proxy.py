@@ -1,0 +1,282 @@
+"""The client side of the proxy: one asyncio Protocol per client connection.
+
+llhttp (through httptools) parses requests; this class turns its callbacks
+into `Exchange`s, queues pipelined ones, enforces the header, body and
+idle timeouts (checked by the load balancer's sweep, not per-request
+timers), and applies backpressure both ways: reading from the client
+pauses while a target can't take more, and reading from the target pauses
+while the client can't.
+
+Anything llhttp or `messages.Framing` refuses (ambiguous length, bad
+chunk size, oversize head) is answered 400 and the connection closed
+before any byte of it is forwarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
+
+from .exchange import Exchange
+from .messages import BadRequest, error_response, request_head
+from .settings import ProxySettings
+
+if TYPE_CHECKING:
+    from .listener import Listener
+    from .upstream import UpstreamConnection
+
+
+class Phase(Enum):
+    IDLE = "idle"  # between requests
+    HEAD = "head"  # reading a request head
+    BODY = "body"  # reading a request body
+
+
+BUFFER, UPSTREAM = 1, 2  # why reading from the client is paused
+
+
+class ClientConnection(asyncio.Protocol):
+    def __init__(self, listener: Listener, settings: ProxySettings) -> None:
+        self.listener = listener
+        self.settings = settings
+        self.loop = asyncio.get_running_loop()
+        self.parser = HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.queue: deque[Exchange] = deque()  # the first one is being answered
+        self.reading: Exchange | None = None  # the one whose body is arriving
+        self.out: list[bytes] = []
+        self.phase = Phase.IDLE
+        self.since = self.loop.time()
+        self.tunnel: UpstreamConnection | None = None
+        self.closing = False
+        self.paused = 0
+        self.writing_paused = False
+        self.client_ip = b""
+        self.port = str(listener.port).encode()
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
+        self._rejection: BadRequest | None = None
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.listener.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        self.client_ip = str(peer[0] if peer else "").encode()
+
+    def data_received(self, data: bytes) -> None:
+        if self.tunnel is not None:
+            self.tunnel.write(data)
+            return
+        try:
+            self.parser.feed_data(data)
+        except HttpParserUpgrade as upgrade:
+            self._start_upgrade(data[upgrade.args[0] :])
+        except HttpParserError:
+            self.reject(self._rejection.status if self._rejection else 400)
+            return
+        if self.queue and self.queue[0].pending is not None and not self.queue[0].tried:
+            self.queue[0].dispatch()
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self.listener.connections.discard(self)
+        for exchange in self.queue:
+            exchange.abandon()
+        self.queue.clear()
+        if self.tunnel is not None:
+            self.tunnel.close()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+        upstream = self._upstream()
+        if upstream is not None and upstream.transport is not None:
+            upstream.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        upstream = self._upstream()
+        if upstream is not None and upstream.transport is not None:
+            upstream.transport.resume_reading()
+
+    # llhttp callbacks
+
+    def on_message_begin(self) -> None:
+        self.phase = Phase.HEAD
+        self.since = self.loop.time()
+        self._url = b""
+        self._headers = []
+        self._head_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+        self._count(len(name) + len(value))
+        if len(self._headers) > self.settings.max_headers:
+            self._refuse(BadRequest(431, "too many headers"))
+
+    def on_headers_complete(self) -> None:
+        method = self.parser.get_method()
+        try:
+            head, framing = request_head(
+                method, self._url, self._headers,
+                client_ip=self.client_ip, port=self.port,
+                upgrade=self.parser.should_upgrade(),
+            )  # fmt: skip
+        except BadRequest as bad:
+            self._refuse(bad)
+        limit = self.settings.max_body
+        if limit is not None and (framing.content_length or 0) > limit:
+            self._refuse(BadRequest(413, "body above max_body"))
+        self.phase = Phase.BODY
+        self.since = self.loop.time()
+        exchange = Exchange(self, method, head, framing, self.since)
+        self.reading = exchange
+        self.queue.append(exchange)
+        self.update_buffer_pause()
+
+    def on_body(self, body: bytes) -> None:
+        exchange = self.reading
+        assert exchange is not None
+        self.since = self.loop.time()
+        limit = self.settings.max_body
+        if limit is not None and exchange.bytes_in + len(body) > limit:
+            self._refuse(BadRequest(413, "body above max_body"))
+        exchange.send_body(body)
+
+    def on_message_complete(self) -> None:
+        if self.reading is not None:
+            self.reading.request_complete()
+            self.reading = None
+        self.phase = Phase.IDLE
+        self.since = self.loop.time()
+
+    def _count(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > self.settings.max_header_bytes:
+            self._refuse(BadRequest(431, "request head above max_header_bytes"))
+
+    def _refuse(self, bad: BadRequest) -> None:
+        self._rejection = bad
+        raise bad
+
+    # What exchanges call
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(data)
+
+    def flush(self) -> None:
+        out = self.out
+        if out and self.transport is not None:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
+
+    def attached(self, upstream: UpstreamConnection) -> None:
+        if self.writing_paused and upstream.transport is not None:
+            upstream.transport.pause_reading()
+
+    def exchange_finished(self, exchange: Exchange) -> None:
+        if self.queue and self.queue[0] is exchange:
+            self.queue.popleft()
+        self.pause_for(None, False)
+        if not exchange.keep_alive:
+            self.close()
+            return
+        self.since = self.loop.time()
+        self.flush()
+        if self.queue and self.queue[0].pending is not None:
+            self.queue[0].dispatch()
+        self.update_buffer_pause()
+
+    def start_tunnel(self, upstream: UpstreamConnection) -> None:
+        self.tunnel = upstream
+        self._set_paused(BUFFER, False)
+
+    def pause_for(self, upstream: UpstreamConnection | None, paused: bool) -> None:
+        """A target's socket buffer is full (or no longer): stop (resume) reading."""
+        self._set_paused(UPSTREAM, paused)
+
+    def update_buffer_pause(self) -> None:
+        """Bound what waits in memory: one pipelined request, `pause_above` bytes."""
+        queue = self.queue
+        waiting = len(queue) > 1 or (
+            bool(queue)
+            and queue[-1].pending is not None
+            and queue[-1].pending_size > self.settings.pause_above
+        )
+        self._set_paused(BUFFER, waiting)
+
+    def _set_paused(self, reason: int, on: bool) -> None:
+        before = self.paused
+        self.paused = before | reason if on else before & ~reason
+        if self.transport is None or bool(before) == bool(self.paused) or self.closing:
+            return
+        if self.paused:
+            self.transport.pause_reading()
+        else:
+            self.transport.resume_reading()
+
+    def _start_upgrade(self, rest: bytes) -> None:
+        """The request asked to switch protocols; bytes after its head go along."""
+        self.on_message_complete()
+        if rest and self.queue:
+            self.queue[-1]._send(rest)
+
+    def _upstream(self) -> UpstreamConnection | None:
+        if self.tunnel is not None:
+            return self.tunnel
+        return self.queue[0].upstream if self.queue else None
+
+    # Ending
+
+    def check_deadlines(self, now: float) -> None:
+        settings = self.settings
+        first = self.queue[0] if self.queue else None
+        if (
+            first is not None
+            and first.upstream is not None
+            and not first.response_started
+            and now - first.sent_at > settings.request_timeout
+        ):
+            first.timed_out()
+            self.flush()
+        limit = {
+            Phase.HEAD: settings.header_timeout,
+            Phase.BODY: settings.body_timeout,
+        }.get(self.phase)
+        elapsed = now - self.since
+        if limit is not None and elapsed > limit:
+            self.reject(408)
+        elif not self.queue and self.tunnel is None and elapsed > settings.idle_timeout:
+            self.close()
+
+    def reject(self, status: int) -> None:
+        """Refuse what the client sent; nothing of it has reached a target."""
+        if not self.queue or (self.queue[0] is self.reading and not self.queue[0].tried):
+            self.out.append(error_response(status, close=True))
+        self.close()
+
+    def abort(self) -> None:
+        """Cut the connection without a proper ending (a target died mid-response)."""
+        self.flush()
+        if self.transport is not None:
+            self.transport.abort()
+        self.closing = True
+
+    def close(self) -> None:
+        self.flush()
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()

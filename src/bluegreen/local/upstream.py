@@ -1,0 +1,120 @@
+"""One keep-alive connection from the proxy to a target.
+
+Between requests it waits in its target's pool; during one it belongs to
+an `Exchange` and turns llhttp's response callbacks into calls on it.
+After a `101 Switching Protocols` it becomes a tunnel: bytes pass both
+ways untouched until either side closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+    from .target import Target
+
+
+class UpstreamConnection(asyncio.Protocol):
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.transport: asyncio.Transport | None = None
+        self.parser = HttpResponseParser(self)
+        self.exchange: Exchange | None = None
+        self.reusable = False  # open, and no response in progress
+        self.reused = False
+        self.tunnel = False
+        self.idle_at = 0.0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.target.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        exchange = self.exchange
+        if exchange is None:  # nothing was asked: a confused target
+            self.close()
+            return
+        if self.tunnel:
+            exchange.client.write(data)
+            return
+        try:
+            self.parser.feed_data(data)
+        except HttpParserUpgrade as upgrade:
+            exchange.upgraded(self, data[upgrade.args[0] :])
+        except HttpParserError:
+            self.close()
+        exchange.client.flush()
+
+    def eof_received(self) -> bool:
+        self.reusable = False
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.reusable = False
+        self.target.connections.discard(self)
+        if self.tunnel:
+            self.target.tunnel_closed(self)
+        exchange, self.exchange = self.exchange, None
+        if exchange is not None:
+            exchange.upstream_lost(self)
+
+    def pause_writing(self) -> None:
+        if self.exchange is not None:
+            self.exchange.client.pause_for(self, True)
+
+    def resume_writing(self) -> None:
+        if self.exchange is not None:
+            self.exchange.client.pause_for(self, False)
+
+    def close(self) -> None:
+        self.reusable = False
+        if self.transport is not None:
+            self.transport.close()
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
+
+    def fresh_parser(self) -> None:
+        """Responses to HEAD have a length but no body, which llhttp can't be told."""
+        self.parser = HttpResponseParser(self)
+
+    # llhttp callbacks
+
+    def on_message_begin(self) -> None:
+        self.reason = b""
+        self.headers = []
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if self.exchange is not None:
+            self.exchange.response_head(self)
+
+    def on_body(self, body: bytes) -> None:
+        if self.exchange is not None:
+            self.exchange.response_body(body)
+
+    def on_message_complete(self) -> None:
+        if self.exchange is not None:
+            self.exchange.response_complete(self)
+
+
+async def connect(target: Target, timeout: float) -> UpstreamConnection:
+    loop = asyncio.get_running_loop()
+    _, connection = await asyncio.wait_for(
+        loop.create_connection(lambda: UpstreamConnection(target), target.host, target.port),
+        timeout,
+    )
+    return connection
