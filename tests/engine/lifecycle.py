@@ -57,8 +57,12 @@ class Driver:
         self.actions: list[Action] = []
 
     def feed(self, make: Callable[[float], Input]) -> list[Action]:
-        self.now += 1.0
-        actions = self.deployment.handle(make(self.now))
+        """Send the input `make` builds for one second later."""
+        return self.send(make(self.now + 1.0))
+
+    def send(self, item: Input) -> list[Action]:
+        self.now = max(self.now, item.at)
+        actions = self.deployment.handle(item)
         self.actions += actions
         return actions
 
@@ -71,23 +75,8 @@ class Driver:
     def complete(self) -> None:
         """Feed what finishes the current phase the good way."""
         phase = self.deployment.phase
-        event = phase.lifecycle_event
-        if phase is Phase.CREATED:
-            self.feed(Started)
-        elif phase.hookable and event is not None:
-            self.feed(lambda at: HookFinished(at, event, ok=True, detail="ok"))
-        elif phase is Phase.INSTALL:
-            self.feed(TaskSetReady)
-        elif phase is Phase.ALLOW_TEST_TRAFFIC:
-            for _ in range(self.deployment.settings.validation.consecutive_successes):
-                self.feed(lambda at: ValidationResult(at, ok=True))
-        elif phase in (Phase.READY_WAIT, Phase.TERMINATION_WAIT):
-            self.feed(ContinueRequested)
-        elif phase is Phase.ALLOW_TRAFFIC:
-            while self.deployment.phase is Phase.ALLOW_TRAFFIC:
-                self.tick_to_deadline()
-        else:
-            raise AssertionError(f"nothing completes {phase}")
+        while self.deployment.phase is phase:
+            self.send(completing_input(self.deployment, self.now + 1.0))
 
     def reach(self, phase: Phase) -> Driver:
         for _ in range(30):
@@ -102,6 +91,25 @@ class Driver:
             for a in self.actions
             if isinstance(a, SetWeights) and a.listener == "production"
         ]
+
+
+def completing_input(deployment: Deployment, at: float) -> Input:
+    """The one input that moves `deployment` toward the end of its phase, the good way."""
+    phase = deployment.phase
+    event = phase.lifecycle_event
+    if phase is Phase.CREATED:
+        return Started(at)
+    if phase.hookable and event is not None:
+        return HookFinished(at, event, ok=True, detail="ok")
+    if phase is Phase.INSTALL:
+        return TaskSetReady(at)
+    if phase is Phase.ALLOW_TEST_TRAFFIC:
+        return ValidationResult(at, ok=True)
+    if phase is Phase.ALLOW_TRAFFIC and deployment.deadline is not None:
+        return Tick(max(at, deployment.deadline))
+    if phase in (Phase.READY_WAIT, Phase.TERMINATION_WAIT):
+        return ContinueRequested(at)
+    raise AssertionError(f"nothing completes {phase}")
 
 
 def failure_inputs(phase: Phase) -> dict[str, Callable[[Driver], object]]:
