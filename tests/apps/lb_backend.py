@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import cast
 
 import httptools
 
@@ -24,6 +25,7 @@ class Backend:
         self.name = name
         self.health_status = 200
         self.requests: list[tuple[bytes, bytes]] = []  # (method, path), health checks excluded
+        self.body_bytes = 0  # request body bytes seen so far
         self.port = 0
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Transport] = set()
@@ -53,8 +55,7 @@ class _Connection(asyncio.Protocol):
         self.body_chunks: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
         self.backend.connections.add(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -78,6 +79,7 @@ class _Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self.body_chunks.append(body)
+        self.backend.body_bytes += len(body)
 
     def on_message_complete(self) -> None:
         method, path = self.parser.get_method(), self.url
