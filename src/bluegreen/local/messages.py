@@ -76,18 +76,25 @@ def copy_headers(
     headers: list[tuple[bytes, bytes]], out: list[bytes], dropped: frozenset[bytes]
 ) -> Framing:
     """Append `name: value` lines to `out`, except `dropped` ones, which are noted."""
-    framing = Framing()
     start = len(out)
+    framing = _copy(headers, out, dropped)
+    extra = [token for token in framing.connection if token not in CONNECTION_OPTIONS]
+    if extra:  # `Connection: foo` makes `foo` hop-by-hop too
+        del out[start:]
+        _copy(headers, out, dropped | frozenset(extra))
+    return framing
+
+
+def _copy(
+    headers: list[tuple[bytes, bytes]], out: list[bytes], dropped: frozenset[bytes]
+) -> Framing:
+    framing = Framing()
     for name, value in headers:
         lower = name.lower()
         if lower in dropped:
             framing.note(lower, value)
         else:
             out.append(name + b": " + value + CRLF)
-    extra = [token for token in framing.connection if token not in CONNECTION_OPTIONS]
-    if extra:  # `Connection: foo` makes `foo` hop-by-hop too
-        del out[start:]
-        copy_headers(headers, out, dropped | frozenset(extra))
     return framing
 
 

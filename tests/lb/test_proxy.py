@@ -1,0 +1,181 @@
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from bluegreen.local.settings import ProxySettings
+
+from .harness import balancer, exchange_raw, parse_responses, run, wait_for
+
+SMUGGLING = {
+    "cl_and_te": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+    "te_and_cl": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Length: 4\r\n\r\n5c\r\nGET /smuggled HTTP/1.1\r\n\r\n0\r\n\r\n",
+    "two_lengths": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+    b"Content-Length: 40\r\n\r\nabc",
+    "same_length_twice": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+    b"Content-Length: 3\r\n\r\nabc",
+    "length_not_a_number": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\n\r\nabc",
+    "negative_length": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\nabc",
+    "bad_chunk_size": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"zz\r\nabc\r\n0\r\n\r\n",
+    "te_not_chunked": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+    "te_obfuscated": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n"
+    b"0\r\n\r\n",
+    "space_before_colon": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length : 3\r\n\r\nabc",
+    "oversize_head": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMUGGLING))
+def test_smuggling_attempt_gets_400_and_reaches_no_backend(name: str) -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            answer = await exchange_raw(setup.listener.port, SMUGGLING[name])
+            responses = parse_responses(answer)
+            assert [r.status for r in responses] in ([400], [431])
+            assert responses[0].headers[b"connection"] == b"close"
+            await asyncio.sleep(0.05)
+            assert setup.backends["blue"][0].requests == []
+
+    run(scenario())
+
+
+def test_large_bodies_stream_both_ways() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            payload = bytes(range(256)) * 40000  # 10 MB
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                echoed = await client.post("/echo", content=payload)
+                downloaded = await client.get("/bytes/20000000")
+            assert echoed.content == payload
+            assert len(downloaded.content) == 20_000_000
+
+    run(scenario())
+
+
+def test_request_body_reaches_the_target_before_the_client_finished_sending() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            backend = setup.backends["blue"][0]
+            reader, writer = await asyncio.open_connection("127.0.0.1", setup.listener.port)
+            writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n")
+            writer.write(b"a" * 100000)
+            await wait_for(lambda: backend.body_bytes == 100000)
+            writer.write(b"b" * 100000)
+            head = await reader.readuntil(b"\r\n\r\n")
+            body = await reader.readexactly(200000)
+            writer.close()
+            assert head.startswith(b"HTTP/1.1 200") and body == b"a" * 100000 + b"b" * 100000
+
+    run(scenario())
+
+
+def test_chunked_request_is_forwarded_chunked() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+
+            async def parts():  # type: ignore[no-untyped-def]
+                for piece in (b"hello ", b"chunked ", b"world"):
+                    yield piece
+
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                response = await client.post("/echo", content=parts())
+            assert response.content == b"hello chunked world"
+
+    run(scenario())
+
+
+def test_http10_client_gets_a_closed_delimited_body_and_forwarded_headers() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            answer = await exchange_raw(
+                setup.listener.port,
+                b"GET /headers HTTP/1.0\r\nConnection: keep-alive, X-Secret\r\n"
+                b"X-Secret: 1\r\nKeep-Alive: 5\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"
+                b"GET /bytes/100000 HTTP/1.0\r\n\r\n",
+            )
+            first = parse_responses(answer)[0]  # the second ends with the connection
+            second_head, _, second_body = (
+                answer.partition(b"HTTP/1.1 200")[2]
+                .partition(b"HTTP/1.1 200")[2]
+                .partition(b"\r\n\r\n")
+            )
+            seen = json.loads(first.body)
+            assert seen["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
+            assert seen["x-forwarded-proto"] == "http"
+            assert seen["x-forwarded-port"] == str(setup.listener.port)
+            assert "x-secret" not in seen and "keep-alive" not in seen
+            assert first.headers[b"connection"] == b"keep-alive"
+            assert second_body == b"x" * 100000
+            assert b"transfer-encoding" not in second_head.lower()
+
+    run(scenario())
+
+
+def test_pipelined_requests_are_answered_in_order() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            requests = b"".join(
+                b"GET /sleep/%d HTTP/1.1\r\nHost: x\r\n\r\n" % ms for ms in (30, 1, 10)
+            )
+            last = b"GET /status/201 HTTP/1.1\r\nConnection: close\r\n\r\n"
+            answer = await exchange_raw(setup.listener.port, requests + last)
+            assert [r.status for r in parse_responses(answer)] == [200, 200, 200, 201]
+            paths = [path for _, path in setup.backends["blue"][0].requests]
+            assert paths == [b"/sleep/30", b"/sleep/1", b"/sleep/10", b"/status/201"]
+
+    run(scenario())
+
+
+def test_head_response_has_a_length_but_no_body_and_keeps_the_connection() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                head = await client.head("/")
+                after = await client.get("/")
+            assert head.headers["content-length"] == "4" and head.content == b""
+            assert after.text == "blue"
+
+    run(scenario())
+
+
+def test_body_above_max_body_gets_413_and_no_backend_request() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}, settings=ProxySettings(max_body=1000)) as setup:
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                small = await client.post("/echo", content=b"a" * 1000)
+                large = await client.post("/echo", content=b"a" * 1001)
+            assert small.status_code == 200 and large.status_code == 413
+            assert len(setup.backends["blue"][0].requests) == 1
+
+    run(scenario())
+
+
+def test_slow_request_head_gets_408_and_is_closed() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(header_timeout=0.05)
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            reader, writer = await asyncio.open_connection("127.0.0.1", setup.listener.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            answer = await asyncio.wait_for(reader.read(), 2)
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 408")
+            assert setup.backends["blue"][0].requests == []
+
+    run(scenario())
+
+
+def test_idle_keep_alive_connection_is_closed_after_idle_timeout() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(idle_timeout=0.05)
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            reader, writer = await asyncio.open_connection("127.0.0.1", setup.listener.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = await asyncio.wait_for(reader.read(), 2)
+            writer.close()
+            assert [r.body for r in parse_responses(answer)] == [b"blue"]
+
+    run(scenario())
