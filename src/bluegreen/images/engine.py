@@ -13,10 +13,13 @@ from ..errors import PlatformError
 API_TIMEOUT = 300.0
 
 
-def connect(timeout: float = API_TIMEOUT) -> docker.DockerClient:
-    """A client for the engine `DOCKER_HOST` names (else the default socket), checked to answer."""
+def connect(timeout: float = API_TIMEOUT, max_pool_size: int = 10) -> docker.DockerClient:
+    """A client for the engine `DOCKER_HOST` names (else the default socket), checked to answer.
+
+    `max_pool_size`: connections kept per engine; each streamed log or event holds one.
+    """
     try:
-        client = docker.from_env(timeout=int(timeout))
+        client = docker.from_env(timeout=int(timeout), max_pool_size=max_pool_size)
         client.ping()
     except DockerException as exc:
         where = os.environ.get("DOCKER_HOST") or "the default socket"

@@ -1,0 +1,257 @@
+"""The Docker task driver: a task is its task definition's containers on a Docker engine.
+
+It runs the very image ECS will run, with the same lifecycle as the process
+driver: `docker stop` (SIGTERM, then SIGKILL after the stop timeout), logs
+appended to the task's log file, an exit the runner restarts. As on ECS,
+the task ends when an essential container exits or turns unhealthy, and
+its other containers are stopped with it. Containers carry the project,
+revision and task labels, so `cleanup_orphans` finds what a crashed daemon
+left, and every container is removed once its task has ended.
+
+The SDK blocks: short calls run in `asyncio.to_thread`; the two long waits
+(the engine's event stream per task, and each container's log stream) get
+threads of their own so they never starve the loop's executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import DockerException, ImageNotFound
+from docker.models.containers import Container
+
+from ..errors import PlatformError
+from ..images.engine import connect, engine_answers
+from .containers import ContainerPlan, plan_task
+from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
+
+__all__ = ["DockerDriver", "DockerTask", "engine_answers"]
+
+# Connection pool per client: each running container holds one stream for its
+# logs and each task one for its events.
+MAX_POOL_SIZE = 128
+LOG_DRAIN_TIMEOUT = 5.0
+
+
+class DockerTask:
+    """One started task; `wait` resolves when its watcher has seen it end and removed it."""
+
+    def __init__(self, spec: TaskSpec, containers: list[tuple[ContainerPlan, Container]]) -> None:
+        self.task_id = spec.task_id
+        self.host = "127.0.0.1"
+        self.port = spec.host_port
+        self.spec = spec
+        self.containers = containers
+        self._ended: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._log_threads = [
+            _pump_logs(c, spec.log_path, "" if plan.name == spec.container else plan.name)
+            for plan, c in containers
+        ]
+
+    @property
+    def alive(self) -> bool:
+        return not self._ended.done()
+
+    @property
+    def handle(self) -> str:
+        return str(self.containers[0][1].id)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._ended)
+
+    async def stop(self, timeout: float) -> int:
+        if self.alive:
+            await asyncio.gather(
+                *(asyncio.to_thread(_stop, c, timeout) for _, c in self.containers)
+            )
+        return await self.wait()
+
+    def watch(self, client: docker.DockerClient, since: float) -> None:
+        """Follow the engine's events for this task in a thread until the task ends."""
+        loop = asyncio.get_running_loop()
+        thread = threading.Thread(
+            target=self._watch, args=(client, since, loop), name=f"watch-{self.task_id}"
+        )
+        thread.daemon = True
+        thread.start()
+
+    def _watch(self, client: docker.DockerClient, since: float, loop: Any) -> None:
+        code = -1
+        try:
+            code = self._until_ended(client, since)
+        except DockerException as exc:
+            _note(self.spec.log_path, f"lost the Docker engine while watching: {exc}")
+        finally:
+            self._tear_down()
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(_resolve, self._ended, code)
+
+    def _until_ended(self, client: docker.DockerClient, since: float) -> int:
+        """The exit code of the first essential container to die; unhealthy ones are stopped."""
+        essential = {c.id: plan.name for plan, c in self.containers if plan.essential}
+        events = client.events(
+            since=since,
+            decode=True,
+            filters={"label": f"{LABEL_TASK}={self.task_id}", "event": ["die", "health_status"]},
+        )
+        try:
+            for event in events:
+                name = essential.get(event.get("id"))
+                action = str(event.get("Action", ""))
+                if name is None:
+                    continue
+                if action == "die":
+                    return _exit_code(event["Actor"]["Attributes"].get("exitCode", "-1"))
+                if action.endswith("unhealthy"):
+                    _note(self.spec.log_path, f"container {name} is unhealthy: stopping the task")
+                    self._stop_all()
+        finally:
+            events.close()
+        return -1
+
+    def _stop_all(self) -> None:
+        for _, container in self.containers:
+            _stop(container, self.spec.stop_timeout)
+
+    def _tear_down(self) -> None:
+        """The task is over: stop what still runs, let the logs drain, remove every container."""
+        self._stop_all()
+        for thread in self._log_threads:
+            thread.join(timeout=LOG_DRAIN_TIMEOUT)
+        for _, container in self.containers:
+            with contextlib.suppress(DockerException):
+                container.remove(force=True, v=True)
+
+
+class DockerDriver:
+    name = "docker"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self._client: docker.DockerClient | None = None
+
+    async def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = await asyncio.to_thread(_connect)
+        return self._client
+
+    async def start(self, spec: TaskSpec) -> DockerTask:
+        client = await self.client()
+        plans = plan_task(spec)
+        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        since = time.time() - 1  # the watcher replays from here: no exit goes unseen
+        containers = await asyncio.to_thread(_start_all, client, spec, plans)
+        task = DockerTask(spec, containers)
+        task.watch(client, since)
+        return task
+
+    async def cleanup_orphans(self, project_key: str) -> int:
+        """Remove every container labelled with this project; how many tasks they were."""
+        client = await self.client()
+        return await asyncio.to_thread(_remove_project, client, project_key)
+
+
+def _connect() -> docker.DockerClient:
+    return connect(max_pool_size=MAX_POOL_SIZE)
+
+
+def _start_all(
+    client: docker.DockerClient, spec: TaskSpec, plans: list[ContainerPlan]
+) -> list[tuple[ContainerPlan, Container]]:
+    """Create and start every container, the load-balanced one first; all or none."""
+    for plan in plans:
+        _ensure_image(client, plan.image)
+    started: list[tuple[ContainerPlan, Container]] = []
+    try:
+        for plan in plans:
+            # Only containers after the first join a network, so started[0] exists.
+            joins = (
+                {"network_mode": f"container:{started[0][1].id}"} if plan.joins_task_network else {}
+            )
+            container = client.containers.create(plan.image, detach=True, **plan.create, **joins)
+            started.append((plan, container))
+            container.start()
+    except DockerException as exc:
+        for _, container in started:
+            with contextlib.suppress(DockerException):
+                container.remove(force=True, v=True)
+        raise PlatformError(f"task {spec.task_id} could not start: {_explain(exc)}") from exc
+    return started
+
+
+def _ensure_image(client: docker.DockerClient, image: str) -> None:
+    """Use the engine's copy; pull only an image it doesn't have (e.g. pushed elsewhere)."""
+    try:
+        client.images.get(image)
+    except ImageNotFound:
+        try:
+            client.images.pull(image)  # the SDK splits repository and tag (default latest)
+        except DockerException as exc:
+            raise PlatformError(
+                f"image {image} is not on the engine and can't be pulled: {_explain(exc)}"
+            ) from exc
+
+
+def _pump_logs(container: Container, log_path: Path, prefix: str) -> threading.Thread:
+    """Append the container's output to the task's log, in a thread that ends with it."""
+    thread = threading.Thread(target=_copy_logs, args=(container, log_path, prefix), daemon=True)
+    thread.start()
+    return thread
+
+
+def _copy_logs(container: Container, log_path: Path, prefix: str) -> None:
+    with contextlib.suppress(DockerException, OSError), log_path.open("ab") as log:
+        for chunk in _log_stream(container):
+            log.write(_prefixed(chunk, prefix) if prefix else chunk)
+            log.flush()
+
+
+def _log_stream(container: Container) -> Iterator[bytes]:
+    stream: Iterator[bytes] = container.logs(stream=True, follow=True, stdout=True, stderr=True)
+    return stream
+
+
+def _prefixed(chunk: bytes, prefix: str) -> bytes:
+    """Lines of a side container, marked with its name in the task's shared log."""
+    tag = f"[{prefix}] ".encode()
+    return b"".join(tag + line for line in chunk.splitlines(keepends=True))
+
+
+def _stop(container: Container, timeout: float) -> None:
+    with contextlib.suppress(DockerException):
+        container.stop(timeout=max(0, round(timeout)))
+
+
+def _remove_project(client: docker.DockerClient, project_key: str) -> int:
+    found = client.containers.list(all=True, filters={"label": f"{LABEL_PROJECT}={project_key}"})
+    for container in found:
+        with contextlib.suppress(DockerException):
+            container.remove(force=True, v=True)
+    return len({c.labels.get(LABEL_TASK) for c in found})
+
+
+def _exit_code(text: str) -> int:
+    """Docker reports death by signal N as 128+N; the runner expects -N, as for processes."""
+    code = int(text)
+    return -(code - 128) if 128 < code < 128 + 65 else code
+
+
+def _resolve(future: asyncio.Future[int], code: int) -> None:
+    if not future.done():
+        future.set_result(code)
+
+
+def _note(log_path: Path, message: str) -> None:
+    with contextlib.suppress(OSError), log_path.open("a") as log:
+        log.write(f"[bluegreen] {message}\n")
+
+
+def _explain(exc: DockerException) -> str:
+    return str(getattr(exc, "explanation", None) or exc).strip()

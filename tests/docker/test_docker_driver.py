@@ -1,0 +1,243 @@
+"""The Docker task driver against a real engine: lifecycle, logs, health, limits, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import httpx
+import pytest
+
+from bluegreen.errors import PlatformError
+from bluegreen.images import ImageRef, build_image, push_image
+from bluegreen.local.docker_driver import DockerDriver, DockerTask
+from bluegreen.local.driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, TaskSpec
+from bluegreen.local.runner import free_port
+from bluegreen.spec.config import LocalNetwork
+
+pytestmark = pytest.mark.docker
+APP_IMAGE = "bluegreen-test/app:1"
+
+
+@pytest.fixture(scope="module")
+def app_image(docker_harness) -> str:
+    build_image(
+        docker_harness.client, Path(__file__).parent / "app", ImageRef(*APP_IMAGE.split(":"))
+    )
+    return APP_IMAGE
+
+
+def web(**fields: Any) -> dict[str, Any]:
+    return {"name": "web", "image": APP_IMAGE, "essential": True, **fields}
+
+
+def task_spec(tmp_path: Path, *definitions: Mapping[str, Any], **overrides: Any) -> TaskSpec:
+    port = free_port()
+    task_id = overrides.pop("task_id", f"web-1-{port}")
+    fields: dict[str, Any] = {
+        "task_id": task_id,
+        "revision": "web:1",
+        "project_dir": tmp_path,
+        "container_definitions": definitions or (web(),),
+        "container": "web",
+        "container_port": 80,
+        "host_port": port,
+        "env": {"PORT": str(port)},
+        "command": None,
+        "workdir": None,
+        "log_path": tmp_path / "logs" / f"{task_id}.log",
+        "stop_timeout": 2.0,
+        "labels": {LABEL_PROJECT: str(tmp_path), LABEL_REVISION: "web:1", LABEL_TASK: task_id},
+        "network": LocalNetwork.HOST,
+    }
+    return TaskSpec(**{**fields, **overrides})
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+
+
+async def until_answers(task: DockerTask, path: str = "/version") -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                return await client.get(f"http://{task.host}:{task.port}{path}")
+            except httpx.TransportError:
+                await asyncio.sleep(0.02)
+    raise AssertionError("task never answered")
+
+
+def test_a_task_serves_is_labelled_logs_and_stops_cleanly(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    spec = task_spec(tmp_path)
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        assert (await until_answers(task)).text == "blue\n"
+        (container,) = docker_client.containers.list(
+            filters={"label": f"{LABEL_TASK}={spec.task_id}"}
+        )
+        assert container.id == task.handle
+        assert container.labels[LABEL_PROJECT] == str(tmp_path)
+        assert container.labels[LABEL_REVISION] == "web:1"
+        assert container.labels["bluegreen.container"] == "web"
+        assert await task.stop(2.0) == 0
+        assert not task.alive
+
+    run(scenario)
+    assert f"serving blue on {spec.host_port}" in spec.log_path.read_text()
+
+
+def test_a_crash_ends_the_task_with_its_exit_code_and_output(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    spec = task_spec(tmp_path, web(command=["sh", "-c", "echo boom >&2; exit 3"]))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        assert await task.wait() == 3
+        assert not task.alive
+
+    run(scenario)
+    assert "boom" in spec.log_path.read_text()
+
+
+def test_a_task_deaf_to_sigterm_is_killed_after_the_timeout(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    spec = task_spec(tmp_path, web(entryPoint=["sleep"], command=["30"]))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        assert await task.stop(1.0) == -9
+
+    run(scenario)
+
+
+def test_an_unhealthy_essential_container_ends_the_task(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    check = {
+        "command": ["CMD-SHELL", "test -e /tmp/ok"],
+        "interval": 0.1,
+        "timeout": 0.05,
+        "retries": 2,
+    }
+    spec = task_spec(tmp_path, web(healthCheck=check))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        await until_answers(task)
+        assert await task.wait() == 0  # stopped by the driver, and the app stops cleanly
+
+    run(scenario)
+    assert "container web is unhealthy: stopping the task" in spec.log_path.read_text()
+
+
+def test_a_healthy_container_keeps_running(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    probe = "wget -q -O- http://127.0.0.1:$PORT/health"
+    check = {"command": ["CMD-SHELL", probe], "interval": 0.1, "timeout": 0.09}
+    spec = task_spec(tmp_path, web(healthCheck=check))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        container = docker_client.containers.get(task.handle)
+        for _ in range(100):
+            container.reload()
+            if container.attrs["State"]["Health"]["Status"] == "healthy":
+                break
+            await asyncio.sleep(0.05)
+        assert container.attrs["State"]["Health"]["Status"] == "healthy"
+        assert task.alive
+        await task.stop(2.0)
+
+    run(scenario)
+
+
+def test_only_essential_containers_end_the_task(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    helper = {"name": "helper", "image": APP_IMAGE, "command": ["sh", "-c", "echo helping"]}
+    sidecar = {**helper, "name": "sidecar", "command": ["sh", "-c", "exit 7"]}
+    spec = task_spec(tmp_path, web(), {**helper, "essential": False}, sidecar)
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        assert await task.wait() == 7
+        assert not docker_client.containers.list(all=True)
+
+    run(scenario)
+    assert "[helper] helping" in spec.log_path.read_text()
+
+
+def test_cpu_memory_and_init_reach_the_container(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    limits = {"cpu": 256, "memory": 64, "memoryReservation": 32}
+    spec = task_spec(tmp_path, web(**limits, linuxParameters={"initProcessEnabled": True}))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        host_config = docker_client.containers.get(task.handle).attrs["HostConfig"]
+        assert host_config["CpuShares"] == 256
+        assert host_config["Memory"] == 64 * 1024 * 1024
+        assert host_config["MemoryReservation"] == 32 * 1024 * 1024
+        assert host_config["Init"] is True
+        assert host_config["NetworkMode"] == "host"
+        await task.stop(2.0)
+
+    run(scenario)
+
+
+def test_cleanup_removes_only_this_projects_containers(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    ours = task_spec(tmp_path / "ours")
+    theirs = task_spec(tmp_path / "theirs")
+
+    async def scenario() -> None:
+        crashed = DockerDriver(tmp_path / "state")
+        orphan = await crashed.start(ours)
+        other = await crashed.start(theirs)
+        restarted = DockerDriver(tmp_path / "state")
+        assert await restarted.cleanup_orphans(str(tmp_path / "ours")) == 1
+        assert await orphan.wait() == -9
+        assert other.alive
+        assert await restarted.cleanup_orphans(str(tmp_path / "ours")) == 0
+        await other.stop(2.0)
+
+    run(scenario)
+
+
+def test_a_missing_image_is_a_platform_error_and_leaves_nothing(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    spec = task_spec(tmp_path, web(), image="127.0.0.1:9/absent:1")
+
+    async def scenario() -> None:
+        with pytest.raises(PlatformError, match=r"127\.0\.0\.1:9/absent:1 is not on the engine"):
+            await DockerDriver(tmp_path / "state").start(spec)
+
+    run(scenario)
+
+
+def test_an_image_only_in_the_registry_is_pulled(
+    docker_client: docker.DockerClient, app_image: str, registry: str, tmp_path: Path
+) -> None:
+    target = ImageRef("pulled/app", "v1", registry)
+    push_image(docker_client, ImageRef(*APP_IMAGE.split(":")), target)
+    docker_client.images.remove(str(target))
+    spec = task_spec(tmp_path, web(), image=str(target))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        assert (await until_answers(task)).text == "blue\n"
+        await task.stop(2.0)
+
+    run(scenario)
