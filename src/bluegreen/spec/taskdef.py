@@ -162,7 +162,11 @@ def _fargate_problems(taskdef: dict[str, Any], shown_as: str) -> list[Problem]:
 
 def _lb_problems(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str) -> list[Problem]:
     service = config.service
-    names = [c["name"] for c in taskdef["containerDefinitions"]]
+    names = [c.get("name") for c in taskdef["containerDefinitions"]]
+    unnamed = [i for i, name in enumerate(names) if not name]
+    if unnamed:
+        field = f"containerDefinitions[{unnamed[0]}].name"
+        return [Problem(shown_as, field, "required field is missing (ECS requires a name)")]
     if service.container not in names:
         message = (
             f"no container named {service.container!r} (service.container in bluegreen.toml); "
