@@ -20,6 +20,15 @@ COMMANDS: dict[str, str] = {
     "render": ".spec_commands:render",
     "init": ".spec_commands:init",
     "ci": ".ci_commands:ci",
+    "up": ".deploy_commands:up",
+    "down": ".deploy_commands:down",
+    "deploy": ".deploy_commands:deploy",
+    "status": ".deploy_commands:status",
+    "history": ".deploy_commands:history",
+    "continue": ".deploy_commands:continue_",
+    "stop": ".deploy_commands:stop",
+    "rollback": ".deploy_commands:rollback",
+    "logs": ".deploy_commands:logs",
 }
 
 EPILOG = """\b

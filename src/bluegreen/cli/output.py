@@ -87,15 +87,9 @@ class PlainLines:
 
 
 def format_line(event: Event) -> str:
+    """`12:00:01 [traffic] production traffic: blue 80% green 20%` (messages say it all)."""
     clock = time.strftime("%H:%M:%S", time.localtime(event.time))
-    parts = [clock, f"[{event.kind.value}]"]
-    if event.lifecycle_event:
-        step = event.step_status.value if event.step_status else ""
-        parts.append(f"{event.lifecycle_event.value} {step}".strip())
-    if event.weights:
-        parts.append(f"blue {event.weights.blue}% / green {event.weights.green}%")
-    parts.append(event.message)
-    return " ".join(p for p in parts if p)
+    return f"{clock} [{event.kind.value}] {event.message}"
 
 
 class LiveView:
@@ -129,14 +123,8 @@ class LiveView:
             self.weights = event.weights
         if event.kind is EventKind.TARGET and "target" in event.details:
             self.targets[str(event.details["target"])] = str(event.details.get("state", "?"))
-        if event.kind is EventKind.TASK_SET and event.details.get("terminated"):
-            self._forget_targets(str(event.details.get("group", "")))
         self.lines.append(format_line(event))
         self.live.update(self.render(), refresh=True)
-
-    def _forget_targets(self, group: str) -> None:
-        prefix = f"{group}/"
-        self.targets = {t: s for t, s in self.targets.items() if not t.startswith(prefix)}
 
     def render(self) -> Group:
         title = Text.assemble(
@@ -156,8 +144,9 @@ class LiveView:
 
     def _detail(self) -> list[Text]:
         targets = [
-            Text.assemble(f"  {t} ", (s, "green" if s == "healthy" else "yellow"))
+            Text.assemble(f"  green {t} ", (s, "green" if s == "healthy" else "yellow"))
             for t, s in sorted(self.targets.items())
+            if s != "unused"
         ]
         recent = [Text(line, style="dim") for line in self.lines]
         return [*targets, *recent]
@@ -222,7 +211,10 @@ def show_summaries(summaries: list[DeploymentSummary], output: str) -> None:
         for summary in summaries:
             print(json.dumps(summary.to_dict(), sort_keys=True), flush=True)
         return
-    table = Table("deployment", "status", "revision", "started", "traffic", "message", box=None)
+    table = Table(box=None)
+    for column in ("deployment", "status", "revision", "started", "traffic"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message")
     for s in summaries:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.created))
         weights = f"{s.weights.blue}/{s.weights.green}" if s.weights else ""

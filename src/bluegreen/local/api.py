@@ -1,0 +1,174 @@
+"""The daemon's admin API: JSON over HTTP on 127.0.0.1, events as Server-Sent Events.
+
+Every request carries the token from `.bluegreen/token` (`Authorization:
+Bearer ...`); anything else gets 401. User mistakes answer 400, refusals
+(a deployment already in flight) 409, each with `{"error": message}`, which
+the client turns back into the same `bluegreen.errors` exception.
+`/metrics` is the load balancer's Prometheus text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from ..engine.events import EventKind
+from ..errors import PlatformError, SpecError, UsageError
+from ..spec.config import BluegreenConfig
+from .service import LocalService
+from .store import DeploymentRow
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SERVICE: web.AppKey[LocalService] = web.AppKey("service", LocalService)
+SHUTDOWN: web.AppKey[asyncio.Event] = web.AppKey("shutdown", asyncio.Event)
+
+
+def build_app(service: LocalService, token: str, shutdown: asyncio.Event) -> web.Application:
+    app = web.Application(middlewares=[_authorize(token), _errors])
+    app[SERVICE] = service
+    app[SHUTDOWN] = shutdown
+    app.add_routes(
+        [
+            web.get("/api/deployments", history),
+            web.post("/api/deployments", deploy),
+            web.get("/api/deployments/{id}", status),
+            web.get("/api/deployments/{id}/events", events),
+            web.post("/api/deployments/{id}/continue", continue_deployment),
+            web.post("/api/deployments/{id}/stop", stop),
+            web.post("/api/rollback", rollback),
+            web.post("/api/shutdown", shutdown_daemon),
+            web.get("/metrics", metrics),
+        ]
+    )
+    return app
+
+
+def _authorize(token: str) -> Any:
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.json_response({"error": "missing or wrong token"}, status=401)
+        return await handler(request)
+
+    return middleware
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except (SpecError, UsageError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    except PlatformError as exc:
+        return web.json_response({"error": str(exc)}, status=409)
+
+
+def summary(row: DeploymentRow) -> dict[str, Any]:
+    """A `platform.DeploymentSummary` as JSON."""
+    return {
+        "deployment_id": row.id,
+        "status": row.status.value,
+        "revision": row.revision,
+        "platform": "local",
+        "created": row.created,
+        "ended": row.ended,
+        "weights": row.weights,
+        "message": row.message,
+        "rollback_of": row.rollback_of,
+        "details": {"blue_revision": row.blue_revision},
+    }
+
+
+def _row(request: web.Request) -> DeploymentRow:
+    wanted = request.match_info["id"]
+    row = request.app[SERVICE].store.deployment(None if wanted == "latest" else wanted)
+    if row is None:
+        raise UsageError(
+            f"no deployment {wanted!r}" if wanted != "latest" else "no deployments yet"
+        )
+    return row
+
+
+async def history(request: web.Request) -> web.Response:
+    limit = int(request.query.get("limit", "20"))
+    rows = request.app[SERVICE].store.deployments(limit)
+    return web.json_response([summary(r) for r in rows])
+
+
+async def status(request: web.Request) -> web.Response:
+    return web.json_response(summary(_row(request)))
+
+
+async def deploy(request: web.Request) -> web.Response:
+    body = await request.json()
+    config = BluegreenConfig.model_validate(body["config"])
+    deployment_id = request.app[SERVICE].deploy(body["taskdef"], config)
+    return web.json_response({"deployment_id": deployment_id}, status=201)
+
+
+async def continue_deployment(request: web.Request) -> web.Response:
+    controller = request.app[SERVICE].current(_row(request).id)
+    controller.request_continue()
+    return web.json_response({"deployment_id": controller.deployment_id})
+
+
+async def stop(request: web.Request) -> web.Response:
+    body = await request.json() if request.can_read_body else {}
+    controller = request.app[SERVICE].current(_row(request).id)
+    controller.request_stop(rollback=body.get("rollback"))
+    return web.json_response({"deployment_id": controller.deployment_id})
+
+
+async def rollback(request: web.Request) -> web.Response:
+    body = await request.json()
+    config = BluegreenConfig.model_validate(body["config"])
+    deployment_id = request.app[SERVICE].rollback(config, body.get("to"))
+    return web.json_response({"deployment_id": deployment_id})
+
+
+async def shutdown_daemon(request: web.Request) -> web.Response:
+    request.app[SHUTDOWN].set()
+    return web.json_response({"stopping": True})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    text = request.app[SERVICE].lb.metrics_text()
+    return web.Response(body=text, content_type="text/plain")
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """The deployment's log from `after`, then (with `follow`) live until it ends."""
+    service = request.app[SERVICE]
+    row = _row(request)
+    follow = request.query.get("follow") == "1"
+    last = int(request.query.get("after", "0"))
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    with service.subscription(row.id) as queue:
+        for seq, event in service.store.events(row.id, last):
+            await _send(response, seq, event.to_dict())
+            last = seq
+        current = service.store.deployment(row.id)
+        ended = current is None or current.status.terminal
+        while follow and not ended:
+            seq, event = await queue.get()
+            if seq > last:
+                await _send(response, seq, event.to_dict())
+                last = seq
+            ended = event.kind is EventKind.STATUS and event.status.terminal
+    await response.write(b"event: end\ndata: {}\n\n")
+    return response
+
+
+async def _send(response: web.StreamResponse, seq: int, data: dict[str, Any]) -> None:
+    await response.write(f"id: {seq}\ndata: {json.dumps(data)}\n\n".encode())

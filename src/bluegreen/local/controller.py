@@ -1,0 +1,262 @@
+"""The engine driver: performs one deployment's actions and feeds results back.
+
+The engine (`engine.Deployment`) decides; this performs. Inputs arrive from
+many places at once (health changes, task exits, hook processes, probes,
+timers, the API) and go through one queue, so the engine sees them one at a
+time, in order, and each is written to the store *before* it is handled:
+the recorded inputs replay into the same deployment. Slow actions (hooks,
+validation, alarms, draining a task set) run as background tasks that
+report back through the same queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from ..engine import inputs
+from ..engine.actions import (
+    Action,
+    Finished,
+    LaunchTaskSet,
+    Record,
+    RunHook,
+    SetWeights,
+    StartValidation,
+    StopValidation,
+    TerminateTaskSet,
+    WakeAt,
+    WatchAlarms,
+)
+from ..engine.deployment import Deployment
+from ..engine.events import Event, EventKind
+from ..engine.inputs import (
+    ContinueRequested,
+    HookFinished,
+    Input,
+    Started,
+    StopRequested,
+    TaskSet,
+    TaskSetFailed,
+    TaskSetReady,
+    Tick,
+)
+from ..spec.config import BluegreenConfig
+from .alarms import watch_alarms
+from .hooks import hook_environment, run_hook
+from .load_balancer import Target, TargetState
+from .runner import TaskSet as RunningSet
+from .validation import Command, smoke_command, validate
+
+if TYPE_CHECKING:
+    from .service import LocalService
+
+CRASHES_BEFORE_FAILED = 3
+ALARM_POLL = 0.25
+HOOK_DETAIL_LIMIT = 2000
+
+
+class Controller:
+    def __init__(
+        self, service: LocalService, deployment: Deployment, config: BluegreenConfig, green: str
+    ) -> None:
+        self.service = service
+        self.deployment = deployment
+        self.config = config
+        self.green_group = green
+        self.blue_group = service.live_group
+        self.green_set: RunningSet | None = None
+        self.queue: asyncio.Queue[Input] = asyncio.Queue()
+        self.background: set[asyncio.Task[Any]] = set()
+        self.validation: asyncio.Task[Any] | None = None
+        self.alarms: asyncio.Task[Any] | None = None
+        self.crashes = 0
+        self.ready_reported = False
+        self.loop_task: asyncio.Task[None] | None = None
+
+    @property
+    def deployment_id(self) -> str:
+        return self.deployment.deployment_id
+
+    def begin(self) -> None:
+        self.submit(Started(at=time.time()))
+        self.loop_task = asyncio.create_task(self._run())
+        self.service.track(self.loop_task)
+
+    def submit(self, item: Input) -> None:
+        self.queue.put_nowait(item)
+
+    async def feed(self, item: Input) -> None:
+        self.submit(item)
+
+    def request_continue(self) -> None:
+        self.submit(ContinueRequested(at=time.time()))
+
+    def request_stop(self, rollback: bool | None) -> None:
+        self.submit(StopRequested(at=time.time(), rollback=rollback))
+
+    async def _run(self) -> None:
+        status = None
+        while status is None:
+            item = await self.queue.get()
+            self.service.store.append_input(self.deployment_id, inputs.to_dict(item))
+            for action in self.deployment.handle(item):
+                await self._perform(action)
+                if isinstance(action, Finished):
+                    status = action.status
+        self.service.finished(self, status)
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Stop probing and timers; let task sets finish draining (the service waits
+        for this on shutdown, while a next deployment may already start)."""
+        for task in (self.validation, self.alarms):
+            if task:
+                task.cancel()
+        draining = [t for t in self.background if t.get_name().startswith("terminate")]
+        for task in self.background - set(draining):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+
+    async def abandon(self, why: str) -> None:
+        """The daemon is going down: stop as a request would, wait for the rollback."""
+        self.service.record(self._event(EventKind.MESSAGE, f"stopping: {why}"))
+        self.request_stop(rollback=True)
+        if self.loop_task:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.loop_task), 60)
+
+    # -- performing actions --------------------------------------------------------
+
+    async def _perform(self, action: Action) -> None:
+        match action:
+            case Record(event):
+                self.service.record(event)
+            case SetWeights(listener, weights):
+                split = {self.green_group: weights.green, self.blue_group: weights.blue}
+                self.service.route(split, listener)
+            case LaunchTaskSet(task_set, revision, count):
+                await self._launch(task_set, revision, count)
+            case TerminateTaskSet(task_set):
+                self._terminate(task_set)
+            case RunHook(event, timeout):
+                self._spawn(f"hook-{event}", self._hook(event, timeout))
+            case StartValidation():
+                self.validation = self._spawn("validation", self._validate(action))
+            case StopValidation():
+                if self.validation:
+                    self.validation.cancel()
+            case WatchAlarms(on):
+                self._watch_alarms(on)
+            case WakeAt(at):
+                self._spawn("timer", self._wake_at(at))
+            case Finished():
+                pass
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work, name=name)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    async def _launch(self, role: TaskSet, revision: str, count: int) -> None:
+        taskdef = self.service.store.taskdef(revision)
+        if taskdef is None or role is not TaskSet.GREEN:
+            self.submit(TaskSetFailed(time.time(), role, f"cannot launch {role} {revision}"))
+            return
+        self.green_set = await self.service.launch(self.green_group, revision, taskdef, count)
+
+    def _terminate(self, role: TaskSet) -> None:
+        if role is TaskSet.GREEN:
+            task_set, group = self.green_set, self.green_group
+        else:
+            task_set, group = self.service.live, self.blue_group
+        if task_set is not None:
+            self._spawn(f"terminate-{role}", self.service.terminate(task_set, group))
+
+    async def _wake_at(self, at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.time()))
+        self.submit(Tick(at=max(time.time(), at)))
+
+    async def _hook(self, event: Any, timeout: float) -> None:
+        result = await run_hook(
+            self.config.hooks[str(event)].command,
+            cwd=self.service.project_dir,
+            env=self._environment(str(event)),
+            timeout=timeout,
+        )
+        detail = f"{result.detail}\n{result.output}".strip()[-HOOK_DETAIL_LIMIT:]
+        self.submit(HookFinished(at=time.time(), event=event, ok=result.ok, detail=detail))
+
+    def _environment(self, event: str) -> dict[str, str]:
+        local = self.service.config.local
+        return hook_environment(
+            self.deployment_id,
+            event,
+            self.deployment.settings.revision,
+            f"http://127.0.0.1:{local.prod_port}",
+            f"http://127.0.0.1:{local.test_port}",
+        )
+
+    async def _validate(self, action: StartValidation) -> None:
+        command: Command | None = None
+        validation = self.config.validation
+        if validation.command:
+            env = self._environment("AllowTestTraffic")
+            timeout = self.config.deployment.hook_timeout
+            command = smoke_command(validation.command, self.service.project_dir, env, timeout)
+        test_url = f"http://127.0.0.1:{self.service.config.local.test_port}"
+        await validate(action, test_url, self.config.health_check.matches, self.feed, command)
+
+    def _watch_alarms(self, on: bool) -> None:
+        if self.alarms:
+            self.alarms.cancel()
+            self.alarms = None
+        if on:
+            metrics = self.service.groups[self.green_group].metrics
+            watch = watch_alarms(
+                self.config.deployment.alarms, metrics.snapshot, self.feed, ALARM_POLL
+            )
+            self.alarms = self._spawn("alarms", watch)
+
+    # -- what the service reports -----------------------------------------------------
+
+    def target_changed(self, target: Target, state: TargetState) -> None:
+        if target.group != self.green_group or self.green_set is None:
+            return
+        self._note_target(target, state)
+        healthy = self.service.groups[self.green_group].healthy_count
+        if not self.ready_reported and healthy >= self.green_set.count:
+            self.ready_reported = True
+            self.submit(TaskSetReady(at=time.time(), task_set=TaskSet.GREEN))
+        elif self.ready_reported and state is TargetState.UNHEALTHY:
+            why = f"target {target.address} turned unhealthy"
+            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSet.GREEN, why=why))
+
+    def _note_target(self, target: Target, state: TargetState) -> None:
+        details = {"target": target.address, "state": str(state), "group": "green"}
+        message = f"green target {target.address} {state}"
+        self.service.record(self._event(EventKind.TARGET, message, details))
+
+    def _event(self, kind: EventKind, message: str, details: dict[str, Any] | None = None) -> Event:
+        """An event of the driver's own (targets, shutdown), stamped with the engine's state."""
+        return Event(
+            time=time.time(),
+            deployment_id=self.deployment_id,
+            kind=kind,
+            status=self.deployment.status,
+            message=message,
+            weights=self.deployment.weights,
+            details=details or {},
+        )
+
+    def task_exited(self, group: str, task: Any, code: int) -> None:
+        if group != self.green_group or self.ready_reported:
+            return
+        self.crashes += 1
+        if self.crashes == CRASHES_BEFORE_FAILED:
+            why = f"tasks exited {self.crashes} times (last exit code {code}); see `bluegreen logs`"
+            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSet.GREEN, why=why))

@@ -1,0 +1,75 @@
+"""The local platform's daemon: one process, one asyncio loop, per project.
+
+It holds the load balancer, the task runner, the deployment controller,
+the store and the admin API together, so a deployment survives the CLI that
+started it. `bluegreen up` runs `python -m bluegreen.local.daemon DIR` in
+its own session; `daemon.json` appears once everything serves (the stable
+revision restored and healthy), which is what `up` waits for.
+SIGTERM, SIGINT or `POST /api/shutdown` drain and stop everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from ..errors import BluegreenError
+from ..spec.project import load_project
+from .api import build_app
+from .driver import driver_for
+from .load_balancer import loop_factory
+from .service import LocalService
+from .state_dir import DaemonInfo, StateDir
+
+
+async def serve(project_dir: Path) -> None:
+    project = load_project(project_dir)
+    state = StateDir.of(project_dir)
+    token = state.new_token()
+    driver = driver_for(project.config, state.path)
+    service = LocalService(project.config, project.dir.resolve(), state.path, driver)
+    shutdown = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, shutdown.set)
+    runner = web.AppRunner(build_app(service, token, shutdown), access_log=None)
+    await runner.setup()
+    try:
+        await service.start()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        state.write_info(DaemonInfo(os.getpid(), port))
+        logging.info("serving; admin API on 127.0.0.1:%s", port)
+        await shutdown.wait()
+        logging.info("shutting down: draining")
+    finally:
+        state.info_file.unlink(missing_ok=True)
+        await service.close()
+        await runner.cleanup()
+        logging.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        with asyncio.Runner(loop_factory=loop_factory()) as loop_runner:
+            loop_runner.run(serve(Path(args[0] if args else ".")))
+    except BluegreenError as exc:
+        logging.error("%s", exc)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""`up` and `down`: starting the project's daemon in the background and stopping it.
+
+`up` is idempotent: a running daemon is reported, not doubled; a stale
+`daemon.json` (its pid gone, after a crash) is cleaned and a new daemon
+started, which restores the stable revision before it says it is ready.
+`down` asks the daemon to drain and waits for its process to end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ..errors import PlatformError
+from .state_dir import DaemonInfo, StateDir, pid_alive
+
+START_TIMEOUT = 120.0
+STOP_TIMEOUT = 120.0
+POLL = 0.05
+
+
+def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[DaemonInfo, bool]:
+    """The running daemon and whether this call started it."""
+    state = StateDir.of(project_dir)
+    running = state.read_info()
+    if running is not None:
+        return running, False
+    command = [sys.executable, "-m", "bluegreen.local.daemon", str(project_dir.resolve())]
+    if foreground:
+        os.execv(sys.executable, command)
+    state.path.mkdir(parents=True, exist_ok=True)
+    with state.log_file.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return _wait_ready(state, process), True
+
+
+def _wait_ready(state: StateDir, process: subprocess.Popen[bytes]) -> DaemonInfo:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        info = state.read_info()
+        if info is not None and info.pid == process.pid:
+            return info
+        if process.poll() is not None:
+            raise PlatformError(f"the daemon did not start:\n{_log_tail(state)}")
+        time.sleep(POLL)
+    process.kill()
+    process.wait()
+    raise PlatformError(f"the daemon was not ready within {START_TIMEOUT:g}s:\n{_log_tail(state)}")
+
+
+def stop_daemon(project_dir: Path) -> DaemonInfo | None:
+    """Drain and stop the daemon; None when none was running."""
+    state = StateDir.of(project_dir)
+    info = state.read_info()
+    if info is None:
+        return None
+    try:
+        httpx.post(
+            f"{info.url}/api/shutdown",
+            headers={"Authorization": f"Bearer {state.token()}"},
+            timeout=10,
+        )
+    except httpx.TransportError:
+        os.kill(info.pid, 15)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while pid_alive(info.pid):
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"the daemon (pid {info.pid}) did not stop within {STOP_TIMEOUT:g}s"
+            )
+        time.sleep(POLL)
+    return info
+
+
+def _log_tail(state: StateDir, lines: int = 15) -> str:
+    try:
+        text = state.log_file.read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no daemon log)"
+    return "\n".join(text.splitlines()[-lines:])
