@@ -74,7 +74,8 @@ class LocalService:
                 self.listeners[role] = await self.lb.add_listener(role.value, port)
             except OSError as exc:
                 raise PlatformError(f"cannot listen on 127.0.0.1:{port} ({role}): {exc}") from exc
-        await self.driver.cleanup_orphans(str(self.state_dir))
+        # The key the runner labels tasks with (LABEL_PROJECT): the project directory.
+        await self.driver.cleanup_orphans(str(self.project_dir))
         self._fail_interrupted()
         await self._restore_stable()
 
