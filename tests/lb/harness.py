@@ -13,6 +13,7 @@ import httptools
 
 from bluegreen.local.listener import Listener
 from bluegreen.local.load_balancer import LoadBalancer, loop_factory
+from bluegreen.local.metrics import MetricsSnapshot
 from bluegreen.local.settings import ProxySettings
 from bluegreen.local.target_group import TargetGroup
 from bluegreen.spec.config import HealthCheckConfig
@@ -48,6 +49,9 @@ class Setup:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.listener.port}"
 
+    def groups_metrics(self, group: str, window: float = 60.0) -> MetricsSnapshot:
+        return self.lb.groups[group].metrics.snapshot(window)
+
     def served(self, group: str) -> int:
         return sum(len(b.requests) for b in self.backends[group])
 
@@ -74,7 +78,7 @@ async def balancer(
             for backend in setup.backends[name]:
                 group.register("127.0.0.1", backend.port)
         setup.listener.set_weights(groups)
-        if healthy:
+        if healthy and groups:
             await wait_for(lambda: all(g.healthy_count == per_group for g in setup.groups.values()))
         yield setup
     finally:
