@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "stop": ".deploy_commands:stop",
     "rollback": ".deploy_commands:rollback",
     "logs": ".deploy_commands:logs",
+    "build": ".image_commands:build",
+    "push": ".image_commands:push",
 }
 
 EPILOG = """\b
