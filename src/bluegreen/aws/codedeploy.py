@@ -26,7 +26,8 @@ from .base import AwsPlatform, describe
 from .progress import Snapshot
 from .session import aws_errors, error_code, error_message
 
-ACTIVE_ID = re.compile(r"\bd-[A-Z0-9]{9}\b")
+# "The Deployment Group 'X' already has an active Deployment 'd-ABCDEF123'"
+ACTIVE_ID = re.compile(r"active Deployment '([^']+)'|\b(d-[A-Z0-9]{9})\b")
 BATCH = 25
 SCAN = 100
 
@@ -208,7 +209,7 @@ class SlotTaken(PlatformError):
 
     def __init__(self, group: str, aws_message: str) -> None:
         found = ACTIVE_ID.search(aws_message)
-        self.active = found.group(0) if found else None
+        self.active = (found.group(1) or found.group(2)) if found else None
         active = self.active or "another deployment"
         super().__init__(
             f"deployment group {group} already has an active deployment {active}; "

@@ -25,7 +25,11 @@ from botocore.exceptions import (
 
 from ..errors import PlatformError, Problem, SpecError
 
-RETRY_CONFIG = Config(retries={"mode": "standard"}, user_agent_extra="bluegreen")
+
+def retry_config() -> Config:
+    """A new Config per client: botocore writes AWS_MAX_ATTEMPTS into its retries dict."""
+    return Config(retries={"mode": "standard"}, user_agent_extra="bluegreen")
+
 
 CREDENTIAL_CODES = frozenset(
     {
@@ -73,7 +77,7 @@ class AwsClients:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, config=RETRY_CONFIG)
+            self._clients[service] = self._session.client(service, config=retry_config())
         return self._clients[service]
 
     @property

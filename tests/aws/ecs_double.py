@@ -1,0 +1,169 @@
+"""ECS service deployments as they progress, for the calls moto lacks.
+
+moto runs UpdateService (as a rolling update, dropping the strategy); the
+double watches it succeed and starts a scripted service deployment for it,
+answered through List/DescribeServiceDeployments, ContinueServiceDeployment
+and StopServiceDeployment in the botocore model's shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from .doubles import ApiError, BotocoreDouble, Script, now
+
+ARN = "arn:aws:ecs:us-east-1:123456789012"
+HOOK_ID = "hook-0123456789abcdef"
+FINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+
+
+def stage(status: str, name: str | None, prod: float = 0.0, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "lifecycleStage": name, "prod": prod, **extra}
+
+
+def after_pause() -> list[dict[str, Any]]:
+    return [
+        stage("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 100.0),
+        stage("IN_PROGRESS", "BAKE_TIME", 100.0),
+        stage("SUCCESSFUL", "CLEAN_UP", 100.0),
+    ]
+
+
+def rolled_back(reason: str) -> list[dict[str, Any]]:
+    return [
+        stage("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", reason=reason),
+        stage("ROLLBACK_SUCCESSFUL", "CLEAN_UP", reason=reason),
+    ]
+
+
+def paused() -> Script:
+    frames = [
+        stage("PENDING", None),
+        stage("IN_PROGRESS", "SCALE_UP"),
+        stage("IN_PROGRESS", "TEST_TRAFFIC_SHIFT"),
+        stage("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION"),
+    ]
+    return Script(frames, pause=len(frames) - 1)
+
+
+def scale_up_fails() -> Script:
+    reason = "ECS deployment circuit breaker: tasks failed to start (CannotPullContainerError)"
+    return Script([stage("IN_PROGRESS", "SCALE_UP"), *rolled_back(reason)])
+
+
+class EcsDouble(BotocoreDouble):
+    def __init__(self) -> None:
+        super().__init__("ecs")
+        self.plan: list[Callable[[], Script]] = []
+        self.scripts: dict[str, Script] = {}
+        self.handlers.update(
+            ListServiceDeployments=self._list,
+            DescribeServiceDeployments=self._describe,
+            ContinueServiceDeployment=self._continue,
+            StopServiceDeployment=self._stop,
+        )
+
+    def attach(self, session: boto3.session.Session) -> None:
+        super().attach(session)
+        session.events.register("after-call.ecs.UpdateService", self._updated)
+
+    def _updated(self, parsed: dict[str, Any], **_: Any) -> None:
+        service = parsed["service"]
+        arn = f"{ARN}:service-deployment/prod/web/sd{len(self.scripts):04d}"
+        script = self.plan.pop(0)() if self.plan else paused()
+        script.frames[0]["created"] = now()
+        script.frames[0]["taskDefinition"] = service["taskDefinition"]
+        self.scripts[arn] = script
+
+    def _list(self, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = set(params.get("status") or [])
+        briefs = []
+        for arn, script in self.scripts.items():
+            status = script.frame["status"]
+            if wanted and status not in wanted:
+                continue
+            briefs.append(
+                {
+                    "serviceDeploymentArn": arn,
+                    "serviceArn": f"{ARN}:service/prod/web",
+                    "clusterArn": f"{ARN}:cluster/prod",
+                    "createdAt": script.frames[0]["created"],
+                    "status": status,
+                }
+            )
+        return {"serviceDeployments": briefs}
+
+    def _describe(self, params: dict[str, Any]) -> dict[str, Any]:
+        found = []
+        for arn in params["serviceDeploymentArns"]:
+            script = self.scripts.get(arn)
+            if script is not None:
+                script.advance()
+                found.append(service_deployment(arn, script))
+        return {"serviceDeployments": found, "failures": []}
+
+    def _continue(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["serviceDeploymentArn"]
+        script = self.scripts[arn]
+        if not script.paused or params.get("hookId") != HOOK_ID:
+            raise ApiError("InvalidParameterException", "no lifecycle hook awaiting action")
+        action = params.get("action", "CONTINUE")
+        script.branch(after_pause() if action == "CONTINUE" else rolled_back("rolled back by hook"))
+        return {"serviceDeploymentArn": arn}
+
+    def _stop(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["serviceDeploymentArn"]
+        script = self.scripts[arn]
+        if script.frame["status"] in FINAL:
+            raise ApiError("ConflictException", "the service deployment has already finished")
+        if params.get("stopType") == "ABORT":
+            script.branch([stage("STOPPED", script.frame["lifecycleStage"])])
+        else:
+            script.branch(rolled_back("stopped by request"))
+        return {"serviceDeploymentArn": arn}
+
+
+def service_deployment(arn: str, script: Script) -> dict[str, Any]:
+    current = script.frame
+    deployment: dict[str, Any] = {
+        "serviceDeploymentArn": arn,
+        "serviceArn": f"{ARN}:service/prod/web",
+        "clusterArn": f"{ARN}:cluster/prod",
+        "createdAt": script.frames[0]["created"],
+        "status": current["status"],
+        "targetServiceRevision": {
+            "arn": f"{ARN}:service-revision/prod/web/{len(arn)}",
+            "requestedTaskCount": 2,
+            "runningTaskCount": 2 if current["lifecycleStage"] != "SCALE_UP" else 0,
+            "pendingTaskCount": 0,
+            "requestedTestTrafficWeight": 100.0,
+            "requestedProductionTrafficWeight": current["prod"],
+        },
+        "sourceServiceRevisions": [
+            {
+                "arn": f"{ARN}:service-revision/prod/web/1",
+                "requestedTaskCount": 2,
+                "runningTaskCount": 2,
+                "pendingTaskCount": 0,
+            }
+        ],
+    }
+    if current["lifecycleStage"]:
+        deployment["lifecycleStage"] = current["lifecycleStage"]
+    if current.get("reason"):
+        deployment["statusReason"] = current["reason"]
+        deployment["rollback"] = {"reason": current["reason"], "startedAt": now()}
+    if current.get("hook"):
+        deployment["lifecycleHookDetails"] = [
+            {
+                "hookId": HOOK_ID,
+                "targetType": "PAUSE",
+                "status": current["hook"],
+                "expiresAt": now(),
+                "timeoutAction": "ROLLBACK",
+            }
+        ]
+    return deployment

@@ -1,0 +1,176 @@
+"""aws-codedeploy against moto (task definitions, applications, groups,
+create/get deployment) plus the progression double for what moto lacks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import boto3
+import pytest
+
+from bluegreen.aws.codedeploy import CodeDeployPlatform
+from bluegreen.engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.errors import PlatformError
+from bluegreen.platform import DeployRequest, exit_code_for
+from bluegreen.spec.project import Project
+
+from . import codedeploy_double as script
+from .codedeploy_double import CodeDeployDouble
+from .conftest import Listener
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2"
+
+pytestmark = pytest.mark.usefixtures("codedeploy_group")
+
+
+def run(project: Project, **request: object) -> tuple[str, list[Event]]:
+    platform = CodeDeployPlatform(project)
+    deployment_id = platform.deploy(DeployRequest(image=IMAGE, **request))  # type: ignore[arg-type]
+    return deployment_id, list(platform.events(deployment_id, follow=True))
+
+
+def last_status(events: list[Event]) -> Status:
+    return events[-1].status
+
+
+def test_gate_passes_then_continue_to_success(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    deployment_id, events = run(project)
+    assert last_status(events) is Status.SUCCEEDED
+    assert exit_code_for(last_status(events)) == 0
+    assert codedeploy.called("ContinueDeployment") == [
+        {"deploymentId": deployment_id, "deploymentWaitType": "READY_WAIT"}
+    ]
+    assert not codedeploy.called("StopDeployment")
+    validation = [e for e in events if e.kind is EventKind.VALIDATION]
+    assert validation[-1].details["result"] == "passed"
+    weights = [e.weights.green for e in events if e.kind is EventKind.TRAFFIC and e.weights]
+    assert weights == [0, 10, 100]
+    done = [e.lifecycle_event for e in events if e.step_status is StepStatus.SUCCEEDED]
+    assert done == list(LifecycleEvent)
+
+
+def test_revision_carries_sha256_of_exact_content(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    codedeploy.plan.append(script.no_gate)
+    deployment_id, _ = run(project, description="release v2")
+    info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    content = info["revision"]["appSpecContent"]["content"]
+    assert (
+        info["revision"]["appSpecContent"]["sha256"] == hashlib.sha256(content.encode()).hexdigest()
+    )
+    task_definition = json.loads(content)["Resources"][0]["TargetService"]["Properties"]
+    registered = boto3.client("ecs").describe_task_definition(
+        taskDefinition=task_definition["TaskDefinition"]
+    )["taskDefinition"]
+    assert registered["containerDefinitions"][0]["image"] == IMAGE
+    assert info["description"].startswith("release v2")
+
+
+def test_gate_fails_stops_with_rollback(
+    project: Project, listener: Listener, codedeploy: CodeDeployDouble
+) -> None:
+    listener.status = 503
+    deployment_id, events = run(project)
+    assert codedeploy.called("StopDeployment") == [
+        {"deploymentId": deployment_id, "autoRollbackEnabled": True}
+    ]
+    assert not codedeploy.called("ContinueDeployment")
+    assert last_status(events) is Status.STOPPED
+    assert exit_code_for(last_status(events)) == 1
+    rollback = [e for e in events if e.kind is EventKind.ROLLBACK]
+    assert "production is back on blue" in rollback[-1].message
+    assert any("503" in e.message for e in events if e.kind is EventKind.VALIDATION)
+
+
+def test_install_failure_shows_diagnostics(project: Project, codedeploy: CodeDeployDouble) -> None:
+    codedeploy.plan.append(script.install_fails)
+    _, events = run(project)
+    assert last_status(events) is Status.FAILED
+    failed = [e for e in events if e.step_status is StepStatus.FAILED]
+    assert failed[0].lifecycle_event is LifecycleEvent.INSTALL
+    assert "CannotPullContainerError" in failed[0].message
+    final = [e for e in events if e.kind is EventKind.STATUS][-1]
+    assert "ECS_UPDATE_ERROR" in final.message
+
+
+def test_hook_failure_rolls_back(project: Project, codedeploy: CodeDeployDouble) -> None:
+    codedeploy.plan.append(script.hook_fails)
+    _, events = run(project)
+    failed = [e for e in events if e.step_status is StepStatus.FAILED]
+    assert failed[0].lifecycle_event is LifecycleEvent.AFTER_INSTALL
+    assert "CodeDeployHook_web_check" in failed[0].message
+    assert last_status(events) is Status.FAILED
+    assert events[-1].kind is EventKind.ROLLBACK
+
+
+def test_limit_exceeded_names_active_deployment(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    platform = CodeDeployPlatform(project)
+    first = platform.deploy(DeployRequest(image=IMAGE))
+    with pytest.raises(PlatformError, match=first) as caught:
+        platform.deploy(DeployRequest(image=IMAGE))
+    assert caught.value.exit_code == 4
+    assert "--wait-for-slot" in str(caught.value)
+
+
+def test_wait_for_slot_deploys_after_the_active_one(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    codedeploy.plan += [script.no_gate, script.no_gate]
+    platform = CodeDeployPlatform(project)
+    first = platform.deploy(DeployRequest(image=IMAGE))
+    second = platform.deploy(DeployRequest(image=IMAGE, wait_for_slot=True))
+    assert second != first
+    assert platform.status(first).status is Status.SUCCEEDED
+
+
+def test_throttling_is_retried(
+    project: Project, codedeploy: CodeDeployDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    codedeploy.plan.append(script.no_gate)
+    codedeploy.throttle["ListDeploymentTargets"] = 2
+    _, events = run(project)
+    assert last_status(events) is Status.SUCCEEDED
+    assert codedeploy.throttle["ListDeploymentTargets"] == 0
+
+
+def test_throttling_beyond_attempts_is_a_platform_error(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    codedeploy.throttle["ContinueDeployment"] = 5
+    platform = CodeDeployPlatform(project)
+    deployment_id = platform.deploy(DeployRequest(image=IMAGE))
+    with pytest.raises(PlatformError, match="ThrottlingException"):
+        list(platform.events(deployment_id, follow=True))
+
+
+def test_missing_credentials_is_exit_4(
+    project: Project, codedeploy: CodeDeployDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(PlatformError, match="no AWS credentials found") as caught:
+        CodeDeployPlatform(project).deploy(DeployRequest(image=IMAGE))
+    assert caught.value.exit_code == 4
+
+
+def test_status_history_and_stop(project: Project, codedeploy: CodeDeployDouble) -> None:
+    platform = CodeDeployPlatform(project)
+    deployment_id = platform.deploy(DeployRequest(image=IMAGE))
+    platform.events(deployment_id, follow=False)
+    for _ in range(6):
+        platform.snapshot(deployment_id)
+    assert platform.status().status is Status.READY
+    platform.stop(rollback=True)
+    list(platform.events(deployment_id, follow=True))
+    history = platform.history()
+    assert [h.deployment_id for h in history][-1] == deployment_id
+    assert history[-1].status is Status.STOPPED
+    assert history[0].rollback_of == deployment_id
+    assert history[-1].revision.startswith("web:")
