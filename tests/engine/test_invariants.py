@@ -69,12 +69,12 @@ class Lifecycle(RuleBasedStateMachine):
         self.deployment = Deployment("d-prop", plan)
 
     def _feed(self, item: Input) -> list[Action]:
-        was_rolled_back = self.deployment.rolled_back
+        was_rolled_back = self.deployment.state.rolled_back
         actions = self.deployment.handle(item)
         for action in actions:
             if isinstance(action, SetWeights) and action.listener is Listener.PRODUCTION:
                 assert action.weights.blue + action.weights.green == 100
-                rolling_back = self.deployment.rolled_back and not was_rolled_back
+                rolling_back = self.deployment.state.rolled_back and not was_rolled_back
                 assert action.weights.green >= self.green or rolling_back, "green went down"
                 self.green = action.weights.green
         self.finished += sum(isinstance(a, Finished) for a in actions)
@@ -136,9 +136,9 @@ class Lifecycle(RuleBasedStateMachine):
     @invariant()
     def a_rollback_ends_on_blue_with_green_terminated(self) -> None:
         d = self.deployment
-        if d.rolled_back:
+        if d.state.rolled_back:
             assert (d.weights, d.test_weights) == (ALL_BLUE, ALL_BLUE)
-            assert d.green_terminated and d.status.terminal
+            assert d.state.green_terminated and d.status.terminal
 
     @invariant()
     def at_most_one_ending(self) -> None:

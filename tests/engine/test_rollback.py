@@ -51,7 +51,7 @@ def test_rollback_enabled_puts_everything_back_on_blue(
     d = driver.deployment
     assert d.status is status
     assert (d.weights, d.test_weights) == (ALL_BLUE, ALL_BLUE)
-    assert d.green_terminated == d.green_launched == (phase is not Phase.BEFORE_INSTALL)
+    assert d.state.green_terminated == d.state.green_launched == (phase is not Phase.BEFORE_INSTALL)
     assert TerminateTaskSet(TaskSet.BLUE) not in driver.actions
     ending = d.events[-1]
     assert (ending.kind, ending.status, ending.details["event"]) == (
@@ -59,7 +59,9 @@ def test_rollback_enabled_puts_everything_back_on_blue(
         status,
         phase,
     )
-    assert ending.details["rolled_back"] is d.rolled_back is (phase is not Phase.BEFORE_INSTALL)
+    assert (
+        ending.details["rolled_back"] is d.state.rolled_back is (phase is not Phase.BEFORE_INSTALL)
+    )
     assert d.reason and d.reason in ending.message
     if phase is Phase.BEFORE_INSTALL:
         assert _undone_by(driver, before) == []
@@ -79,7 +81,7 @@ def test_rollback_disabled_leaves_traffic_and_green_where_they_are(
     assert d.status is status
     assert (d.weights, d.test_weights) == (weights, test_weights)
     assert _undone_by(driver, before) == []
-    assert not d.rolled_back and not d.green_terminated
+    assert not d.state.rolled_back and not d.state.green_terminated
     assert d.events[-1].details["rolled_back"] is False
 
 
@@ -95,7 +97,7 @@ def test_stop_request_may_override_the_configured_rule(
         rules -= {AutoRollback.DEPLOYMENT_STOP_ON_REQUEST}
     driver = Driver(waiting_settings(auto_rollback=rules)).reach(Phase.AFTER_ALLOW_TRAFFIC)
     stop(requested)(driver)
-    assert driver.deployment.rolled_back is rolls_back
+    assert driver.deployment.state.rolled_back is rolls_back
     assert (driver.deployment.weights == ALL_BLUE) is rolls_back
 
 

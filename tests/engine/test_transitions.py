@@ -153,13 +153,13 @@ def test_succeeded_terminates_blue_and_leaves_green_serving() -> None:
     driver = Driver().reach(Phase.SUCCEEDED)
     d = driver.deployment
     assert (d.status, d.weights.green, d.test_weights.green) == (Status.SUCCEEDED, 100, 100)
-    assert d.blue_terminated and not d.green_terminated and not d.rolled_back
+    assert d.state.blue_terminated and not d.state.green_terminated and not d.state.rolled_back
 
 
 def test_first_deployment_goes_to_green_at_once_and_terminates_nothing() -> None:
     driver = Driver(waiting_settings(blue_revision=None)).reach(Phase.SUCCEEDED)
     assert [w.green for w in driver.production_weights()] == [100]
-    assert not driver.deployment.blue_terminated
+    assert not driver.deployment.state.blue_terminated
     assert driver.deployment.deadline is None
 
 
@@ -188,7 +188,7 @@ def test_stop_before_start_ends_stopped_with_nothing_to_undo() -> None:
     driver = Driver()
     driver.feed(lambda at: StopRequested(at, True))
     assert driver.deployment.status is Status.STOPPED
-    assert driver.deployment.weights == ALL_BLUE and not driver.deployment.rolled_back
+    assert driver.deployment.weights == ALL_BLUE and not driver.deployment.state.rolled_back
 
 
 def test_install_launches_green_at_full_size() -> None:

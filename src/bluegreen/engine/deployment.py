@@ -24,18 +24,15 @@ from ..spec.config import ReadyAction
 from .actions import (
     Action,
     Finished,
-    LaunchTaskSet,
     Listener,
-    Record,
     RunHook,
-    SetWeights,
     StartValidation,
     StopValidation,
-    TerminateTaskSet,
     WakeAt,
     WatchAlarms,
 )
-from .events import ALL_BLUE, ALL_GREEN, Event, EventKind, Status, StepStatus, Weights
+from .effects import Effects
+from .events import ALL_GREEN, Event, EventKind, Status, StepStatus, Weights
 from .inputs import (
     Alarm,
     ContinueRequested,
@@ -78,15 +75,9 @@ class Deployment:
         self.deployment_id = deployment_id
         self.settings = settings
         self.phase = Phase.CREATED
-        self.status = Status.CREATED
-        self.weights = ALL_BLUE
-        self.test_weights = ALL_BLUE
-        self.events: list[Event] = []
+        self.effects = Effects(deployment_id)
         self.inputs: list[Input] = []
-        self.green_launched = self.green_terminated = self.blue_terminated = False
-        self.rolled_back = False
         self.reason = ""
-        self._now = 0.0
         self._deadline: float | None = None
         self._step_status: StepStatus | None = None
         self._successes = 0
@@ -94,19 +85,36 @@ class Deployment:
         self._shift_start = 0.0
         self._next_step = 0
         self._stop_rollback: bool | None = None
-        self._out: list[Action] = []
+
+    @property
+    def status(self) -> Status:
+        return self.effects.status
+
+    @property
+    def weights(self) -> Weights:
+        """Production traffic; `test_weights` is the test listener's."""
+        return self.effects.weights
+
+    @property
+    def test_weights(self) -> Weights:
+        return self.effects.test_weights
+
+    @property
+    def events(self) -> list[Event]:
+        return self.effects.events
 
     @property
     def state(self) -> DeploymentState:
+        fx = self.effects
         return DeploymentState(
             self.phase,
-            self.status,
-            self.weights,
-            self.test_weights,
-            self.green_launched,
-            self.green_terminated,
-            self.blue_terminated,
-            self.rolled_back,
+            fx.status,
+            fx.weights,
+            fx.test_weights,
+            fx.green_launched,
+            fx.green_terminated,
+            fx.blue_terminated,
+            fx.rolled_back,
             self.reason,
         )
 
@@ -120,12 +128,11 @@ class Deployment:
         self.inputs.append(item)
         if self.phase.ending:
             return []
-        self._out = []
-        self._now = max(self._now, item.at)
+        self.effects.begin(item.at)
         found = self._interpret(item)
         if found is not None:
             self._fire(*found)
-        return self._out
+        return self.effects.actions
 
     # -- what an input amounts to ---------------------------------------------
 
@@ -143,14 +150,16 @@ class Deployment:
     def _on_alarm(self, item: Alarm) -> Found:
         if self.phase is Phase.CREATED:
             return None
-        self._record(EventKind.ALARM, f"alarm {item.name}: {item.detail}", alarm=item.name)
+        self.effects.record(EventKind.ALARM, f"alarm {item.name}: {item.detail}", alarm=item.name)
         return Trigger.ALARM, f"alarm {item.name} fired: {item.detail}"
 
     def _on_task_set_failed(self, item: TaskSetFailed) -> Found:
-        if item.task_set is TaskSet.BLUE or not self.green_launched:
-            self._record(EventKind.TASK_SET, f"{item.task_set} task set: {item.why}")
+        if item.task_set is TaskSet.BLUE or not self.effects.green_launched:
+            self.effects.record(EventKind.TASK_SET, f"{item.task_set} task set: {item.why}")
             return None
-        self._record(EventKind.TASK_SET, f"green task set failed: {item.why}", task_set="green")
+        self.effects.record(
+            EventKind.TASK_SET, f"green task set failed: {item.why}", task_set="green"
+        )
         return Trigger.FAILURE, f"green task set failed: {item.why}"
 
     def _on_task_set_ready(self, item: TaskSetReady) -> Found:
@@ -158,7 +167,7 @@ class Deployment:
             return None
         if not self._in_time(item.at):
             return None
-        self._record(EventKind.TASK_SET, "green task set healthy", task_set="green")
+        self.effects.record(EventKind.TASK_SET, "green task set healthy", task_set="green")
         return Trigger.DONE, "green task set healthy"
 
     def _on_hook_finished(self, item: HookFinished) -> Found:
@@ -168,7 +177,9 @@ class Deployment:
         if not self._in_time(item.at):
             return None
         outcome = "succeeded" if item.ok else "failed"
-        self._record(EventKind.HOOK, f"{item.event} hook {outcome}", output=item.detail, ok=item.ok)
+        self.effects.record(
+            EventKind.HOOK, f"{item.event} hook {outcome}", output=item.detail, ok=item.ok
+        )
         if item.ok:
             return Trigger.DONE, f"{item.event} hook succeeded"
         return Trigger.FAILURE, f"{item.event} hook failed" + (
@@ -181,7 +192,7 @@ class Deployment:
         self._successes = self._successes + 1 if item.ok else 0
         needed = self.settings.validation.consecutive_successes
         message = f"probe {'ok' if item.ok else 'failed'} ({self._successes}/{needed})"
-        self._record(EventKind.VALIDATION, message, ok=item.ok, detail=item.detail)
+        self.effects.record(EventKind.VALIDATION, message, ok=item.ok, detail=item.detail)
         if self._successes >= needed:
             return Trigger.DONE, f"validation passed: {needed} consecutive ok probes"
         return None
@@ -192,31 +203,30 @@ class Deployment:
         return None
 
     def _on_tick(self, item: Tick) -> Found:
-        if self._deadline is None or self._now < self._deadline:
+        if self._deadline is None or self.effects.now < self._deadline:
             return None
         return self._timed_out()
 
     def _timed_out(self) -> Found:
         """What the current phase's deadline passing means."""
-        s = self.settings
-        if self.phase is Phase.ALLOW_TRAFFIC:
-            return Trigger.STEP, "next traffic step due"
-        if self.phase is Phase.TERMINATION_WAIT:
-            return Trigger.DONE, "termination wait over"
-        if self.phase is Phase.READY_WAIT:
-            if s.ready_timeout_action is ReadyAction.CONTINUE:
-                return Trigger.DONE, "ready wait over: CONTINUE_DEPLOYMENT"
-            return Trigger.READY_TIMED_OUT, f"not continued within ready_wait ({s.ready_wait:g}s)"
-        if self.phase is Phase.INSTALL:
-            return (
+        s, phase = self.settings, self.phase
+        if phase is Phase.READY_WAIT and s.ready_timeout_action is ReadyAction.CONTINUE:
+            return Trigger.DONE, "ready wait over: CONTINUE_DEPLOYMENT"
+        fixed: dict[Phase, tuple[Trigger, str]] = {
+            Phase.ALLOW_TRAFFIC: (Trigger.STEP, "next traffic step due"),
+            Phase.TERMINATION_WAIT: (Trigger.DONE, "termination wait over"),
+            Phase.READY_WAIT: (Trigger.READY_TIMED_OUT, f"not continued within {s.ready_wait:g}s"),
+            Phase.INSTALL: (Trigger.FAILURE, f"green not healthy within {s.install_timeout:g}s"),
+            Phase.ALLOW_TEST_TRAFFIC: (
                 Trigger.FAILURE,
-                f"green not healthy within install_timeout ({s.install_timeout:g}s)",
-            )
-        if self.phase is Phase.ALLOW_TEST_TRAFFIC:
-            return Trigger.FAILURE, f"validation did not pass within {s.validation.deadline:g}s"
-        event = self.phase.lifecycle_event
-        timeout = s.hooks.get(event) if event else None
-        return Trigger.FAILURE, f"{event} hook timed out after {timeout:g}s"
+                f"validation did not pass within {s.validation.deadline:g}s",
+            ),
+        }
+        if phase in fixed:
+            return fixed[phase]
+        event = phase.lifecycle_event
+        assert event is not None, f"{phase} has no deadline"
+        return Trigger.FAILURE, f"{event} hook timed out after {s.hooks[event]:g}s"
 
     def _in_time(self, at: float) -> bool:
         return self._deadline is None or at <= self._deadline
@@ -233,6 +243,7 @@ class Deployment:
         origin = self.phase
         self._leave(trigger, reason)
         self.phase = target
+        self.effects.lifecycle_event = target.lifecycle_event
         if target.ending:
             self._end(origin, trigger, reason)
         else:
@@ -246,17 +257,17 @@ class Deployment:
             step = StepStatus.SUCCEEDED if trigger is Trigger.DONE else StepStatus.FAILED
             self._lifecycle(step, reason)
         self._step_status = None
-        if self.status is Status.READY and trigger is Trigger.DONE:
-            self._set_status(Status.IN_PROGRESS, "continuing: rerouting production traffic")
+        if self.effects.status is Status.READY and trigger is Trigger.DONE:
+            self.effects.set_status(Status.IN_PROGRESS, "continuing: rerouting production traffic")
 
     def _wait_until(self, at: float) -> None:
         self._deadline = at
-        self._emit(WakeAt(at))
+        self.effects.emit(WakeAt(at))
 
     # -- entering phases --------------------------------------------------------
 
     def _enter_before_install(self) -> None:
-        self._set_status(Status.IN_PROGRESS, f"deploying {self.settings.revision}")
+        self.effects.set_status(Status.IN_PROGRESS, f"deploying {self.settings.revision}")
         self._enter_hook()
 
     def _enter_hook(self) -> None:
@@ -268,40 +279,39 @@ class Deployment:
             self._fire(Trigger.DONE, "no hook")
             return
         self._lifecycle(StepStatus.IN_PROGRESS, f"running the {event} hook")
-        self._emit(RunHook(event, timeout))
-        self._wait_until(self._now + timeout)
+        self.effects.emit(RunHook(event, timeout))
+        self._wait_until(self.effects.now + timeout)
 
     def _enter_install(self) -> None:
         s = self.settings
         self._lifecycle(
             StepStatus.IN_PROGRESS, f"launching {s.desired_count} task(s) of {s.revision}"
         )
-        self._emit(LaunchTaskSet(TaskSet.GREEN, s.revision, s.desired_count))
-        self.green_launched = True
-        self._wait_until(self._now + s.install_timeout)
+        self.effects.launch_green(s.revision, s.desired_count)
+        self._wait_until(self.effects.now + s.install_timeout)
 
     def _enter_allow_test_traffic(self) -> None:
         v = self.settings.validation
         self._lifecycle(StepStatus.IN_PROGRESS, "test listener to green; validating")
-        self._set_weights(Listener.TEST, ALL_GREEN)
-        self._emit(StartValidation(v.path, v.interval, v.consecutive_successes))
+        self.effects.set_weights(Listener.TEST, ALL_GREEN)
+        self.effects.emit(StartValidation(v.path, v.interval, v.consecutive_successes))
         self._validating = True
         self._successes = 0
-        self._wait_until(self._now + v.deadline)
+        self._wait_until(self.effects.now + v.deadline)
 
     def _enter_ready_wait(self) -> None:
         wait = self.settings.ready_wait
         if wait <= 0:
             self._fire(Trigger.DONE, "no ready wait")
             return
-        self._set_status(Status.READY, f"green ready; waiting up to {wait:g}s for continue")
-        self._wait_until(self._now + wait)
+        self.effects.set_status(Status.READY, f"green ready; waiting up to {wait:g}s for continue")
+        self._wait_until(self.effects.now + wait)
 
     def _enter_allow_traffic(self) -> None:
         self._lifecycle(StepStatus.IN_PROGRESS, f"shifting traffic: {self.settings.config_name}")
-        self._emit(WatchAlarms(on=True))
+        self.effects.emit(WatchAlarms(on=True))
         self._watching = True
-        self._shift_start = self._now
+        self._shift_start = self.effects.now
         self._next_step = 0
         self._advance_shift()
 
@@ -311,11 +321,11 @@ class Deployment:
         while self._next_step < len(steps):
             offset, green = steps[self._next_step]
             due = self._shift_start + offset
-            if due > self._now:
+            if due > self.effects.now:
                 self._wait_until(due)
                 return
             self._next_step += 1
-            self._set_weights(Listener.PRODUCTION, Weights(100 - green, green))
+            self.effects.set_weights(Listener.PRODUCTION, Weights(100 - green, green))
         self._fire(Trigger.DONE, "all production traffic on green")
 
     def _enter_termination_wait(self) -> None:
@@ -323,8 +333,8 @@ class Deployment:
         if self.settings.first or wait <= 0:
             self._fire(Trigger.DONE, "no termination wait")
             return
-        self._record(EventKind.MESSAGE, f"blue stays up for {wait:g}s (rollback is instant)")
-        self._wait_until(self._now + wait)
+        self.effects.record(EventKind.MESSAGE, f"blue stays up for {wait:g}s (rollback is instant)")
+        self._wait_until(self.effects.now + wait)
 
     # -- endings ----------------------------------------------------------------
 
@@ -332,19 +342,17 @@ class Deployment:
         if self._validating:
             self._stop_validation()
         if self._watching:
-            self._emit(WatchAlarms(on=False))
+            self.effects.emit(WatchAlarms(on=False))
             self._watching = False
-        details: dict[str, Any] = {}
-        if self.phase is Phase.SUCCEEDED:
-            self._terminate_blue()
+        status = ENDINGS[self.phase]
+        if status is Status.SUCCEEDED:
+            if not self.settings.first:
+                self.effects.terminate(TaskSet.BLUE)
+            self.effects.set_status(status, f"deployed {self.settings.revision}")
         else:
             self.reason = reason
-            details = self._end_early(origin, trigger, reason)
-        status = ENDINGS[self.phase]
-        self._set_status(
-            status, reason if status is not Status.SUCCEEDED else "deployed", **details
-        )
-        self._emit(Finished(status))
+            self.effects.set_status(status, reason, **self._end_early(origin, trigger, reason))
+        self.effects.emit(Finished(status))
 
     def _end_early(self, origin: Phase, trigger: Trigger, reason: str) -> dict[str, Any]:
         """Undo what the deployment changed if the rules say so; the ending's details."""
@@ -352,77 +360,22 @@ class Deployment:
         wanted = self._stop_rollback if trigger is Trigger.STOP else None
         if wanted is None:
             wanted = rule.governed_by in self.settings.auto_rollback
-        undone = self._roll_back(reason) if wanted else False
-        if not wanted and self.green_launched:
-            self._record(EventKind.MESSAGE, f"{rule.governed_by} rollback disabled: left as is")
+        undone = self.effects.roll_back(reason) if wanted else False
+        if not wanted and self.effects.green_launched:
+            message = (
+                f"{rule.governed_by} rollback disabled: traffic and task sets left as they are"
+            )
+            self.effects.record(EventKind.MESSAGE, message)
         return {"code": rule.code, "event": origin.value, "rolled_back": undone}
 
-    def _roll_back(self, reason: str) -> bool:
-        """Production and test traffic back to blue, green terminated; False if nothing to undo."""
-        changed = self.weights != ALL_BLUE or self.test_weights != ALL_BLUE
-        if not changed and not self.green_launched:
-            return False
-        self._record(EventKind.ROLLBACK, f"rolling back: {reason}")
-        if self.weights != ALL_BLUE:
-            self._set_weights(Listener.PRODUCTION, ALL_BLUE)
-        if self.test_weights != ALL_BLUE:
-            self._set_weights(Listener.TEST, ALL_BLUE)
-        if self.green_launched:
-            self._emit(TerminateTaskSet(TaskSet.GREEN))
-            self.green_terminated = True
-        self.rolled_back = True
-        self._record(EventKind.ROLLBACK, "rolled back: all traffic on blue, green terminated")
-        return True
-
-    def _terminate_blue(self) -> None:
-        if self.settings.first:
-            return
-        self._emit(TerminateTaskSet(TaskSet.BLUE))
-        self.blue_terminated = True
-        self._record(EventKind.TASK_SET, "blue task set terminated", task_set="blue")
-
-    # -- actions and records ----------------------------------------------------
-
-    def _emit(self, action: Action) -> None:
-        self._out.append(action)
-
     def _stop_validation(self) -> None:
-        self._emit(StopValidation())
+        self.effects.emit(StopValidation())
         self._validating = False
-
-    def _set_weights(self, listener: Listener, weights: Weights) -> None:
-        self._emit(SetWeights(listener, weights))
-        if listener is Listener.TEST:
-            self.test_weights = weights
-        else:
-            self.weights = weights
-        message = f"{listener} traffic: blue {weights.blue}% green {weights.green}%"
-        self._record(EventKind.TRAFFIC, message, listener=listener.value, split=weights.to_dict())
-
-    def _set_status(self, status: Status, message: str, **details: Any) -> None:
-        self.status = status
-        self._record(EventKind.STATUS, message, **details)
 
     def _lifecycle(self, step: StepStatus, message: str) -> None:
         self._step_status = step
-        self._record(EventKind.LIFECYCLE, f"{self.phase.value} {step.value}: {message}", step=step)
-
-    def _record(
-        self, kind: EventKind, message: str, *, step: StepStatus | None = None, **details: Any
-    ) -> None:
-        event = Event(
-            time=self._now,
-            deployment_id=self.deployment_id,
-            kind=kind,
-            status=self.status,
-            message=message,
-            lifecycle_event=self.phase.lifecycle_event,
-            step_status=step,
-            weights=self.weights,
-            details=details,
-        )
-        self.events.append(event)
-        self._emit(Record(event))
+        text = f"{self.phase.value} {step.value}: {message}"
+        self.effects.record(EventKind.LIFECYCLE, text, step=step)
 
 
 def replay(deployment_id: str, settings: DeploymentSettings, inputs: Iterable[Input]) -> Deployment:
