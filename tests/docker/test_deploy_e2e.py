@@ -1,0 +1,84 @@
+"""build → push → deploy --image under the Docker driver, through the real CLI and daemon.
+
+The images are pushed to the test registry and their local registry tags
+removed, so the daemon's Docker driver pulls exactly what was pushed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docker
+import pytest
+
+from bluegreen.local.driver import LABEL_PROJECT
+
+from ..local.harness import LoadGenerator, Project, make_project
+from .harness import BASE_IMAGE
+from .project import APP
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+TASKDEF = {
+    "family": "web",
+    "containerDefinitions": [
+        {"name": "web", "image": "<IMAGE_URI>", "essential": True, "stopTimeout": 2,
+         "portMappings": [{"containerPort": 8000}]}
+    ],
+}  # fmt: skip
+CRASHING = f'FROM {BASE_IMAGE}\nCMD ["sh", "-c", "echo starting; exit 1"]\n'
+
+
+def docker_project(root: Path) -> Project:
+    project = make_project(root, termination_wait="0s", extra='driver = "docker"\nnetwork = "host"')
+    (root / "taskdef.json").write_text(json.dumps(TASKDEF))
+    (root / "Dockerfile").write_text((APP / "Dockerfile").read_text())
+    (root / "www").mkdir()
+    (root / "www" / "health").write_text("ok\n")
+    return project
+
+
+def ship(project: Project, client: docker.DockerClient, registry: str, tag: str) -> str:
+    """`bluegreen build` then `push`; the pushed URI, no longer tagged on the engine."""
+    assert project.cli("build", "--tag", tag).stdout.strip() == f"web:{tag}"
+    uri = project.cli("push", "--tag", tag, "--registry", registry).stdout.strip()
+    assert uri == f"{registry}/web:{tag}"
+    client.images.remove(uri)
+    return uri
+
+
+def our_containers(client: docker.DockerClient, project: Project) -> list[str]:
+    label = f"{LABEL_PROJECT}={project.dir.resolve()}"
+    found = client.containers.list(all=True, filters={"label": label})
+    return [c.labels["bluegreen.revision"] for c in found]
+
+
+def test_pushed_images_deploy_blue_green_and_roll_back_a_crash(
+    docker_client: docker.DockerClient, registry: str, tmp_path: Path
+) -> None:
+    project = docker_project(tmp_path / "web")
+    versions = {}
+    for version in ("v1", "v2"):
+        (project.dir / "www" / "index.html").write_text(f"{version}\n")
+        versions[version] = ship(project, docker_client, registry, version)
+    (project.dir / "Dockerfile").write_text(CRASHING)
+    crashing = ship(project, docker_client, registry, "crash")
+    try:
+        project.cli("up")
+        project.cli("deploy", "--image", versions["v1"])
+        assert project.version() == "v1"
+        with LoadGenerator(project.prod_url) as load:
+            project.cli("deploy", "--image", versions["v2"])
+        load.assert_no_failures()
+        assert set(load.versions) == {"v1", "v2"}, load.versions
+        assert project.version() == "v2"
+        assert len(our_containers(docker_client, project)) == 2  # blue's are gone
+        with LoadGenerator(project.prod_url) as load:
+            failed = project.cli("deploy", "--image", crashing, check=False)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        load.assert_no_failures()
+        assert set(load.versions) == {"v2"}
+    finally:
+        project.cli("down", check=False)
+    assert our_containers(docker_client, project) == []
