@@ -190,6 +190,8 @@ class ClientConnection(asyncio.Protocol):
         if self.queue and self.queue[0] is exchange:
             self.queue.popleft()
         self.pause_for(None, False)
+        if self.tunnel is not None:
+            return
         if not exchange.keep_alive:
             self.close()
             return
