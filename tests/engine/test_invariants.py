@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from bluegreen.engine import inputs
 from bluegreen.engine.actions import Action, Finished, Listener, SetWeights
 from bluegreen.engine.deployment import Deployment, replay
-from bluegreen.engine.events import ALL_BLUE, HOOKABLE, EventKind, LifecycleEvent
+from bluegreen.engine.events import ALL_BLUE, HOOKABLE, Event, EventKind, LifecycleEvent
 from bluegreen.engine.inputs import (
     Alarm,
     ContinueRequested,
@@ -158,8 +161,11 @@ class Lifecycle(RuleBasedStateMachine):
             self._feed(Tick(self.now))
         assert self.finished == 1
         assert self.now - began <= _bound(d.settings) + 1e-9
-        again = replay(d.deployment_id, d.settings, d.inputs)
+        recorded = json.loads(json.dumps([inputs.to_dict(i) for i in d.inputs]))
+        again = replay(d.deployment_id, d.settings, [inputs.from_dict(i) for i in recorded])
         assert (again.state, again.events) == (d.state, d.events)
+        stored = json.loads(json.dumps([e.to_dict() for e in d.events]))
+        assert [Event.from_dict(e) for e in stored] == d.events
 
 
 Lifecycle.TestCase.settings = settings(
