@@ -1,0 +1,69 @@
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from bluegreen.local.metrics import GroupMetrics, Source, percentile
+
+from .harness import balancer, run
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_snapshot_counts_only_the_window_and_splits_app_from_proxy_errors() -> None:
+    clock = Clock()
+    metrics = GroupMetrics(lambda: 3, clock=clock)
+    for _ in range(50):
+        metrics.observe(200, Source.APP, 0.001, 10, 20)
+    clock.now += 60
+    for _ in range(8):
+        metrics.observe(200, Source.APP, 0.004, 1, 2)
+    metrics.observe(500, Source.APP, 0.004, 1, 2)
+    metrics.observe(502, Source.PROXY, 0.004, 1, 2)
+    snapshot = metrics.snapshot(window=10)
+    assert (snapshot.requests, snapshot.errors_5xx, snapshot.proxy_errors) == (10, 2, 1)
+    assert snapshot.error_rate == 0.2
+    assert snapshot.in_flight == 3 and (snapshot.bytes_in, snapshot.bytes_out) == (10, 20)
+    assert snapshot.p50 is not None and 0.003 < snapshot.p50 <= 0.005
+    assert metrics.snapshot(window=120).requests == 60
+
+
+def test_percentiles_interpolate_inside_buckets() -> None:
+    histogram = [0] * 29
+    histogram[1] = 90  # 0.5-1 ms
+    histogram[12] = 10  # 75-100 ms
+    assert percentile(histogram, 0.5) is not None and percentile(histogram, 0.5) < 0.001
+    p99 = percentile(histogram, 0.99)
+    assert p99 is not None and 0.075 < p99 <= 0.1
+    assert percentile([0] * 29, 0.5) is None
+
+
+def test_prometheus_exposition_labels_targets_and_sources() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                for path in ("/", "/", "/status/503"):
+                    await client.get(path)
+            text = setup.lb.metrics_text().decode()
+            samples = {
+                (s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text)
+                for s in family.samples
+            }
+            target = setup.groups["blue"].targets[0].address
+            app_2xx = (("code", "2xx"), ("source", "app"))
+            key = (
+                "bluegreen_lb_requests_total",
+                (*app_2xx, ("target", target), ("target_group", "blue")),
+            )
+            assert samples[key] == 2
+            app_5xx = (("code", "5xx"), ("source", "app"), ("target_group", "blue"))
+            assert samples[("bluegreen_lb_target_group_requests_total", app_5xx)] == 1
+            count = ("bluegreen_lb_request_duration_seconds_count", (("target_group", "blue"),))
+            assert samples[count] == 3
+
+    run(scenario())
