@@ -85,8 +85,9 @@ def hook_fails() -> Script:
 
 
 def rollback() -> Script:
+    """Its replacement is the original (blue) task set, which serves production."""
     return Script(
-        [frame("InProgress", 6, 0.0, current="AllowTraffic"), frame("Succeeded", 8, 100.0)]
+        [frame("InProgress", 6, 100.0, current="AllowTraffic"), frame("Succeeded", 8, 100.0)]
     )
 
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from bluegreen.aws.codedeploy import CodeDeployPlatform
-from bluegreen.engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status, StepStatus
 from bluegreen.errors import PlatformError
 from bluegreen.platform import DeployRequest, exit_code_for
 from bluegreen.spec.project import Project
@@ -83,6 +83,7 @@ def test_gate_fails_stops_with_rollback(
     assert exit_code_for(last_status(events)) == 1
     rollback = [e for e in events if e.kind is EventKind.ROLLBACK]
     assert "production is back on blue" in rollback[-1].message
+    assert [e.weights for e in rollback if e.weights][-1] == ALL_BLUE
     assert any("503" in e.message for e in events if e.kind is EventKind.VALIDATION)
 
 

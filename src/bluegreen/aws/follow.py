@@ -16,11 +16,11 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ..engine.events import Event, EventKind, Status
+from ..engine.events import Event, EventKind, Status, Weights
 from ..errors import DeploymentTimedOut
 from ..spec.duration import parse_duration
 from .gate import Gate
-from .progress import Snapshot, changes, note
+from .progress import Snapshot, changes, note, traffic_line
 
 
 class Controller(Protocol):
@@ -119,6 +119,27 @@ def _decide(controller: Controller, ready: Snapshot, gate: Gate | None) -> Itera
         controller.abort(ready)
 
 
+def _as_rollback(event: Event, stopped: Snapshot) -> Event:
+    """A rollback deployment's event told from the stopped deployment's side.
+
+    CodeDeploy rolls back by making the original task set the replacement:
+    the rollback's "Green" is our blue, so its weights read the other way.
+    """
+    message = event.message
+    weights = event.weights
+    if weights is not None:
+        weights = Weights(blue=weights.green, green=weights.blue)
+        message = traffic_line(weights)
+    return replace(
+        event,
+        deployment_id=stopped.deployment_id,
+        kind=EventKind.ROLLBACK,
+        status=stopped.status,
+        message=f"rollback {stopped.rollback_id}: {message}",
+        weights=weights,
+    )
+
+
 def _follow_rollback(
     controller: Controller, stopped: Snapshot, polling: Polling
 ) -> Iterator[Event]:
@@ -135,13 +156,7 @@ def _follow_rollback(
         except StopIteration as end:
             done: Snapshot = end.value
             break
-        yield replace(
-            event,
-            deployment_id=stopped.deployment_id,
-            kind=EventKind.ROLLBACK,
-            status=stopped.status,
-            message=f"rollback {stopped.rollback_id}: {event.message}",
-        )
+        yield _as_rollback(event, stopped)
     verdict = "production is back on blue" if done.status is Status.SUCCEEDED else "FAILED"
     line = f"rollback {stopped.rollback_id} {done.status.value}: {verdict}"
     yield note(stopped.deployment_id, stopped.status, EventKind.ROLLBACK, line)

@@ -52,9 +52,8 @@ def changes(before: Snapshot | None, after: Snapshot) -> list[Event]:
         events.append(_event(after, EventKind.STATUS, _status_line(after)))
     events += _step_events(previous, after)
     if after.weights is not None and after.weights != previous.weights:
-        weights = after.weights
-        line = f"production traffic: blue {weights.blue}% / green {weights.green}%"
-        events.append(_event(after, EventKind.TRAFFIC, line, weights=weights))
+        line = traffic_line(after.weights)
+        events.append(_event(after, EventKind.TRAFFIC, line, weights=after.weights))
     for line in after.task_sets:
         if line not in previous.task_sets:
             events.append(_event(after, EventKind.TASK_SET, line))
@@ -65,6 +64,10 @@ def changes(before: Snapshot | None, after: Snapshot) -> list[Event]:
     if after.rolling_back and not previous.rolling_back:
         events.append(_event(after, EventKind.ROLLBACK, f"rolling back: {after.message}"))
     return events
+
+
+def traffic_line(weights: Weights) -> str:
+    return f"production traffic: blue {weights.blue}% / green {weights.green}%"
 
 
 def _status_line(snapshot: Snapshot) -> str:
