@@ -208,6 +208,19 @@ BAD_INPUTS = [
         "containerDefinitions[0].environment[0].value",
     ),
     Bad("taskdef-list", J, text("[]"), "top"),
+    Bad("network-mode-typo", J, json_edit(sets(top, "networkMode", "awsvcp")), "networkMode"),
+    Bad(
+        "protocol-enum",
+        J,
+        json_edit(lambda d: container(d)["portMappings"][0].__setitem__("protocol", "sctp")),
+        "containerDefinitions[0].portMappings[0].protocol",
+    ),
+    Bad(
+        "compatibility-enum",
+        J,
+        json_edit(sets(top, "requiresCompatibilities", ["LAMBDA"])),
+        "requiresCompatibilities[0]",
+    ),
     Bad("json-syntax", J, text('{"family": }'), "line 1, column 12"),
     Bad(
         "image-placeholder-typo",

@@ -21,15 +21,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.model import Shape
-from botocore.validate import ParamValidator
-
 from ..errors import Problem, SpecError
-from .problems import field_path, from_botocore
+from .problems import field_path
+from .service_model import check_params
 
 if TYPE_CHECKING:
     from .config import BluegreenConfig
@@ -133,19 +129,11 @@ def strip_read_only(taskdef: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_taskdef(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str) -> list[Problem]:
-    """Every problem: botocore's model first; ours only on a well-formed document."""
-    report = ParamValidator().validate(strip_read_only(taskdef), _input_shape())
-    if report.has_errors():
-        return from_botocore(shown_as, report)
+    """Every problem: the ECS model first; ours only on a well-formed document."""
+    problems = check_params(shown_as, strip_read_only(taskdef), "ecs", "RegisterTaskDefinition")
+    if problems:
+        return problems
     return _fargate_problems(taskdef, shown_as) + _lb_problems(taskdef, config, shown_as)
-
-
-@cache
-def _input_shape() -> Shape:
-    model = botocore.session.get_session().get_service_model("ecs")
-    shape = model.operation_model("RegisterTaskDefinition").input_shape
-    assert shape is not None, "botocore's ECS model has RegisterTaskDefinition input"
-    return shape
 
 
 def _fargate_problems(taskdef: dict[str, Any], shown_as: str) -> list[Problem]:
