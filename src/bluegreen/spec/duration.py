@@ -32,13 +32,18 @@ def parse_duration(value: object) -> float:
 
 
 def format_duration(seconds: float) -> str:
+    """The shortest text `parse_duration` reads back as the same value, to the millisecond."""
     if seconds < 1 and seconds != 0:
-        return f"{round(seconds * 1000)}ms"
+        return _number(seconds * 1000) + "ms"
     if seconds % 3600 == 0 and seconds:
         return f"{int(seconds // 3600)}h"
     if seconds % 60 == 0 and seconds:
         return f"{int(seconds // 60)}m"
-    return f"{seconds:g}s"
+    return _number(seconds) + "s"
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 _EXPECTED = 'expected a duration such as "250ms", "5s", "2m", "1h" or a number of seconds'
