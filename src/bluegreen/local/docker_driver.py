@@ -8,20 +8,23 @@ its other containers are stopped with it. Containers carry the project,
 revision and task labels, so `cleanup_orphans` finds what a crashed daemon
 left, and every container is removed once its task has ended.
 
-The SDK blocks: short calls run in `asyncio.to_thread`; the two long waits
-(the engine's event stream per task, and each container's log stream) get
-threads of their own so they never starve the loop's executor.
+The SDK blocks: its calls run in the driver's own thread pool (a `docker
+stop` may take the whole stop timeout, and the loop's default executor is
+small); the two long waits (the engine's event stream per task, and each
+container's log stream) get threads of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 from docker.errors import DockerException, ImageNotFound
@@ -34,21 +37,30 @@ from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
 
 __all__ = ["DockerDriver", "DockerTask", "engine_answers"]
 
+T = TypeVar("T")
+
 # Connection pool per client: each running container holds one stream for its
 # logs and each task one for its events.
 MAX_POOL_SIZE = 128
 LOG_DRAIN_TIMEOUT = 5.0
+EXECUTOR_THREADS = 32
 
 
 class DockerTask:
     """One started task; `wait` resolves when its watcher has seen it end and removed it."""
 
-    def __init__(self, spec: TaskSpec, containers: list[tuple[ContainerPlan, Container]]) -> None:
+    def __init__(
+        self,
+        spec: TaskSpec,
+        containers: list[tuple[ContainerPlan, Container]],
+        executor: ThreadPoolExecutor,
+    ) -> None:
         self.task_id = spec.task_id
         self.host = "127.0.0.1"
         self.port = spec.host_port
         self.spec = spec
         self.containers = containers
+        self.executor = executor
         self._ended: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._log_threads = [
             _pump_logs(c, spec.log_path, "" if plan.name == spec.container else plan.name)
@@ -69,7 +81,7 @@ class DockerTask:
     async def stop(self, timeout: float) -> int:
         if self.alive:
             await asyncio.gather(
-                *(asyncio.to_thread(_stop, c, timeout) for _, c in self.containers)
+                *(_blocking(self.executor, _stop, c, timeout) for _, c in self.containers)
             )
         return await self.wait()
 
@@ -135,11 +147,14 @@ class DockerDriver:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
+        self.executor = ThreadPoolExecutor(
+            max_workers=EXECUTOR_THREADS, thread_name_prefix="docker"
+        )
         self._client: docker.DockerClient | None = None
 
     async def client(self) -> docker.DockerClient:
         if self._client is None:
-            self._client = await asyncio.to_thread(_connect)
+            self._client = await _blocking(self.executor, _connect)
         return self._client
 
     async def start(self, spec: TaskSpec) -> DockerTask:
@@ -147,15 +162,19 @@ class DockerDriver:
         plans = plan_task(spec)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         since = time.time() - 1  # the watcher replays from here: no exit goes unseen
-        containers = await asyncio.to_thread(_start_all, client, spec, plans)
-        task = DockerTask(spec, containers)
+        containers = await _blocking(self.executor, _start_all, client, spec, plans)
+        task = DockerTask(spec, containers, self.executor)
         task.watch(client, since)
         return task
 
     async def cleanup_orphans(self, project_key: str) -> int:
         """Remove every container labelled with this project; how many tasks they were."""
         client = await self.client()
-        return await asyncio.to_thread(_remove_project, client, project_key)
+        return await _blocking(self.executor, _remove_project, client, project_key)
+
+
+def _blocking(executor: ThreadPoolExecutor, call: Callable[..., T], *args: Any) -> Awaitable[T]:
+    return asyncio.get_running_loop().run_in_executor(executor, call, *args)
 
 
 def _connect() -> docker.DockerClient:
@@ -226,7 +245,7 @@ def _prefixed(chunk: bytes, prefix: str) -> bytes:
 
 def _stop(container: Container, timeout: float) -> None:
     with contextlib.suppress(DockerException):
-        container.stop(timeout=max(0, round(timeout)))
+        container.stop(timeout=math.ceil(max(0.0, timeout)))  # whole seconds, never sooner
 
 
 def _remove_project(client: docker.DockerClient, project_key: str) -> int:
