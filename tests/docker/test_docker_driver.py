@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import httpx
 import pytest
 
 from bluegreen.errors import PlatformError
 from bluegreen.images import ImageRef, build_image, push_image
-from bluegreen.local.docker_driver import DockerDriver, DockerTask
+from bluegreen.local.docker_driver import DockerDriver
 from bluegreen.local.driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, TaskSpec
 from bluegreen.local.runner import free_port
 from bluegreen.spec.config import LocalNetwork
+
+from ..local.test_process_driver import until_answers
 
 pytestmark = pytest.mark.docker
 APP_IMAGE = "bluegreen-test/app:1"
@@ -60,16 +61,6 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(asyncio.wait_for(scenario(), timeout=60))
 
 
-async def until_answers(task: DockerTask, path: str = "/version") -> httpx.Response:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                return await client.get(f"http://{task.host}:{task.port}{path}")
-            except httpx.TransportError:
-                await asyncio.sleep(0.02)
-    raise AssertionError("task never answered")
-
-
 def test_a_task_serves_is_labelled_logs_and_stops_cleanly(
     docker_client: docker.DockerClient, app_image: str, tmp_path: Path
 ) -> None:
@@ -77,7 +68,7 @@ def test_a_task_serves_is_labelled_logs_and_stops_cleanly(
 
     async def scenario() -> None:
         task = await DockerDriver(tmp_path / "state").start(spec)
-        assert (await until_answers(task)).text == "blue\n"
+        assert (await until_answers(task.port)).text == "blue\n"
         (container,) = docker_client.containers.list(
             filters={"label": f"{LABEL_TASK}={spec.task_id}"}
         )
@@ -131,7 +122,7 @@ def test_an_unhealthy_essential_container_ends_the_task(
 
     async def scenario() -> None:
         task = await DockerDriver(tmp_path / "state").start(spec)
-        await until_answers(task)
+        await until_answers(task.port)
         assert await task.wait() == 0  # stopped by the driver, and the app stops cleanly
 
     run(scenario)
@@ -237,7 +228,7 @@ def test_an_image_only_in_the_registry_is_pulled(
 
     async def scenario() -> None:
         task = await DockerDriver(tmp_path / "state").start(spec)
-        assert (await until_answers(task)).text == "blue\n"
+        assert (await until_answers(task.port)).text == "blue\n"
         await task.stop(2.0)
 
     run(scenario)
