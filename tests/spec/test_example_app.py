@@ -13,6 +13,7 @@ from types import ModuleType
 
 import httpx
 import pytest
+from dockerfile_parse import DockerfileParser
 
 from .helpers import EXAMPLE
 
@@ -57,3 +58,19 @@ def test_gunicorn_serves_it_and_stops_on_sigterm():
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
+
+
+def test_dockerfile_is_production_shaped():
+    """What the Dockerfile must keep: no image build here (that would need
+    PyPI), so its instructions are read with dockerfile-parse."""
+    parser = DockerfileParser(str(EXAMPLE / "Dockerfile"))
+    instructions = {i["instruction"]: i["value"] for i in parser.structure}
+    image, _, tag = parser.baseimage.partition(":")
+    major, minor = (int(n) for n in tag.split("-")[0].split(".")[:2])
+    assert image == "python" and tag.endswith("-slim") and (major, minor) >= (3, 12)
+    assert instructions["USER"] not in ("root", "0")
+    assert "HEALTHCHECK" in instructions
+    assert parser.cmd and parser.cmd.lstrip().startswith("["), (
+        "exec form, so SIGTERM reaches gunicorn"
+    )
+    assert "gunicorn" in parser.cmd
