@@ -18,7 +18,7 @@ from ..engine.events import Status
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.config import ReadyAction
-from ..spec.deployment_config import ShiftType
+from ..spec.deployment_config import DeploymentConfig, ShiftType
 from . import ecs_reading as reading
 from .base import AwsPlatform
 from .progress import Snapshot
@@ -30,6 +30,19 @@ MAX_HOOK_MINUTES = 20160
 
 def minutes(seconds: float) -> int:
     return math.ceil(seconds / 60)
+
+
+def ecs_strategy(shift: DeploymentConfig) -> dict[str, Any]:
+    """UpdateService's strategy keys for a deployment config (minutes, rounded up)."""
+    if shift.type is ShiftType.LINEAR:
+        linear = {"stepPercent": float(max(3, shift.percent))}
+        linear["stepBakeTimeInMinutes"] = minutes(shift.interval)
+        return {"strategy": "LINEAR", "linearConfiguration": linear}
+    if shift.type is ShiftType.CANARY:
+        canary = {"canaryPercent": float(shift.percent)}
+        canary["canaryBakeTimeInMinutes"] = minutes(shift.interval)
+        return {"strategy": "CANARY", "canaryConfiguration": canary}
+    return {"strategy": "BLUE_GREEN"}
 
 
 class EcsPlatform(AwsPlatform):
@@ -61,23 +74,11 @@ class EcsPlatform(AwsPlatform):
         current = dict(services[0].get("deploymentConfiguration") or {}) if services else {}
         for key in ("strategy", "linearConfiguration", "canaryConfiguration", "lifecycleHooks"):
             current.pop(key, None)
-        current.update(self._strategy())
+        current.update(ecs_strategy(self.config.deployment.config))
         current["bakeTimeInMinutes"] = minutes(self.config.deployment.termination_wait)
         if self.gate is not None:
             current["lifecycleHooks"] = [self._pause_hook()]
         return current
-
-    def _strategy(self) -> dict[str, Any]:
-        shift = self.config.deployment.config
-        if shift.type is ShiftType.LINEAR:
-            step = {"stepPercent": float(max(3, shift.percent))}
-            step["stepBakeTimeInMinutes"] = minutes(shift.interval)
-            return {"strategy": "LINEAR", "linearConfiguration": step}
-        if shift.type is ShiftType.CANARY:
-            canary = {"canaryPercent": float(shift.percent)}
-            canary["canaryBakeTimeInMinutes"] = minutes(shift.interval)
-            return {"strategy": "CANARY", "canaryConfiguration": canary}
-        return {"strategy": "BLUE_GREEN"}
 
     def _pause_hook(self) -> dict[str, Any]:
         deployment = self.config.deployment

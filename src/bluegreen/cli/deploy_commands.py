@@ -85,6 +85,11 @@ def down(directory: Path) -> None:
 @click.option("--set", "set_values", multiple=True, metavar="NAME=VALUE", help="Placeholder value.")
 @click.option("--description", help="Recorded with the deployment.")
 @click.option("--no-wait", is_flag=True, help="Print the deployment id and return.")
+@click.option(
+    "--wait-for-slot",
+    is_flag=True,
+    help="AWS: if another deployment holds the group/service, wait for it to end.",
+)
 @OUTPUT_OPTION
 def deploy(
     directory: Path,
@@ -94,11 +99,14 @@ def deploy(
     set_values: tuple[str, ...],
     description: str | None,
     no_wait: bool,
+    wait_for_slot: bool,
     output: str,
 ) -> None:
     """Deploy DIRECTORY blue/green: exit 0 succeeded, 1 failed or rolled back."""
     platform = _platform(directory, platform_name)
-    request = DeployRequest(image, config_name, parse_set(set_values), description)
+    request = DeployRequest(
+        image, config_name, parse_set(set_values), description, wait_for_slot=wait_for_slot
+    )
     deployment_id = platform.deploy(request)
     if no_wait:
         show_verdict(platform.status(deployment_id), output)

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "logs": ".deploy_commands:logs",
     "build": ".image_commands:build",
     "push": ".image_commands:push",
+    "aws": ".aws_commands:aws",
 }
 
 EPILOG = """\b

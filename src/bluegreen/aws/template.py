@@ -1,0 +1,426 @@
+"""`bluegreen aws template`: the CloudFormation stack a deployment needs.
+
+Everything both platforms expect, named and sized from bluegreen.toml: an
+ECR repository, a cluster, an ALB with a production and a test listener,
+two target groups with the config's health check, a log group, IAM roles,
+a Fargate service, and either a CodeDeploy application and deployment group
+(controller `codedeploy`) or ECS's own blue/green settings (controller
+`ecs`). The group waits in Ready (STOP_DEPLOYMENT) so the CLI can gate on
+the test listener, and rolls back on failure, alarm or stop; an alarm on
+each target group's 5xx count watches green after the shift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..spec.config import BluegreenConfig
+from .ecs_native import ecs_strategy, minutes
+
+CONTROLLERS = ("codedeploy", "ecs")
+PRODUCTION_PORT = 80
+TEST_PORT = 8080
+ALARM_5XX_THRESHOLD = 5
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"Ref": name}
+
+
+def attr(name: str, attribute: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+def sub(text: str) -> dict[str, Any]:
+    return {"Fn::Sub": text}
+
+
+def render_template(config: BluegreenConfig, controller: str) -> str:
+    """The template as YAML (long-form intrinsics, so any YAML parser reads it)."""
+    return yaml.safe_dump(build_template(config, controller), sort_keys=False, width=100)
+
+
+def build_template(config: BluegreenConfig, controller: str) -> dict[str, Any]:
+    resources = {
+        **_registry_and_logs(config),
+        **_network(config),
+        **_load_balancer(config),
+        **_task(config),
+        **_service(config, controller),
+        **_alarms(),
+    }
+    if controller == "codedeploy":
+        resources.update(_codedeploy(config))
+    else:
+        resources.update(_ecs_roles())
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"bluegreen: {config.service.name} on ECS Fargate, {controller} blue/green",
+        "Parameters": _parameters(),
+        "Resources": resources,
+        "Outputs": _outputs(controller),
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    return {
+        "VpcId": {"Type": "AWS::EC2::VPC::Id", "Description": "VPC for the ALB and tasks"},
+        "SubnetIds": {
+            "Type": "List<AWS::EC2::Subnet::Id>",
+            "Description": "At least two subnets in different AZs (ALB requirement)",
+        },
+        "ImageUri": {
+            "Type": "String",
+            "Description": "Image of the first revision; later ones come from bluegreen deploy",
+            "Default": "public.ecr.aws/nginx/nginx:stable",
+        },
+    }
+
+
+def _registry_and_logs(config: BluegreenConfig) -> dict[str, Any]:
+    repository = config.aws.ecr_repository or config.service.name
+    return {
+        "Repository": {
+            "Type": "AWS::ECR::Repository",
+            "Properties": {
+                "RepositoryName": repository,
+                "ImageScanningConfiguration": {"ScanOnPush": True},
+            },
+        },
+        "Cluster": {
+            "Type": "AWS::ECS::Cluster",
+            "Properties": {"ClusterName": config.aws.cluster or sub("${AWS::StackName}")},
+        },
+        "LogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": sub("/ecs/${AWS::StackName}"), "RetentionInDays": 30},
+        },
+    }
+
+
+def _network(config: BluegreenConfig) -> dict[str, Any]:
+    port = config.service.container_port
+    return {
+        "LoadBalancerSecurityGroup": _security_group(
+            "ALB: production and test listeners",
+            [_ingress(p, {"CidrIp": "0.0.0.0/0"}) for p in (PRODUCTION_PORT, TEST_PORT)],
+        ),
+        "ServiceSecurityGroup": _security_group(
+            "Tasks: the container port, from the ALB only",
+            [_ingress(port, {"SourceSecurityGroupId": ref("LoadBalancerSecurityGroup")})],
+        ),
+    }
+
+
+def _security_group(description: str, ingress: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::EC2::SecurityGroup",
+        "Properties": {
+            "GroupDescription": description,
+            "VpcId": ref("VpcId"),
+            "SecurityGroupIngress": ingress,
+        },
+    }
+
+
+def _ingress(port: int, source: dict[str, Any]) -> dict[str, Any]:
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **source}
+
+
+def _load_balancer(config: BluegreenConfig) -> dict[str, Any]:
+    return {
+        "LoadBalancer": {
+            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "Properties": {
+                "Type": "application",
+                "Scheme": "internet-facing",
+                "Subnets": ref("SubnetIds"),
+                "SecurityGroups": [ref("LoadBalancerSecurityGroup")],
+            },
+        },
+        "TargetGroupBlue": _target_group(config),
+        "TargetGroupGreen": _target_group(config),
+        "ProductionListener": _listener(PRODUCTION_PORT),
+        "TestListener": _listener(TEST_PORT),
+    }
+
+
+def _target_group(config: BluegreenConfig) -> dict[str, Any]:
+    health = config.health_check
+    return {
+        "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "Properties": {
+            "VpcId": ref("VpcId"),
+            "TargetType": "ip",
+            "Protocol": "HTTP",
+            "Port": config.service.container_port,
+            "HealthCheckPath": health.path,
+            "HealthCheckIntervalSeconds": max(5, round(health.interval)),
+            "HealthCheckTimeoutSeconds": max(2, round(health.timeout)),
+            "HealthyThresholdCount": health.healthy_threshold,
+            "UnhealthyThresholdCount": health.unhealthy_threshold,
+            "Matcher": {"HttpCode": health.matcher},
+            "TargetGroupAttributes": [
+                {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}
+            ],
+        },
+    }
+
+
+def _listener(port: int) -> dict[str, Any]:
+    forward = {"TargetGroups": [{"TargetGroupArn": ref("TargetGroupBlue"), "Weight": 100}]}
+    return {
+        "Type": "AWS::ElasticLoadBalancingV2::Listener",
+        "Properties": {
+            "LoadBalancerArn": ref("LoadBalancer"),
+            "Port": port,
+            "Protocol": "HTTP",
+            "DefaultActions": [{"Type": "forward", "ForwardConfig": forward}],
+        },
+    }
+
+
+def _task(config: BluegreenConfig) -> dict[str, Any]:
+    service = config.service
+    container = {
+        "Name": service.container,
+        "Image": ref("ImageUri"),
+        "Essential": True,
+        "PortMappings": [{"ContainerPort": service.container_port, "Protocol": "tcp"}],
+        "LogConfiguration": {
+            "LogDriver": "awslogs",
+            "Options": {
+                "awslogs-group": ref("LogGroup"),
+                "awslogs-region": ref("AWS::Region"),
+                "awslogs-stream-prefix": service.name,
+            },
+        },
+    }
+    return {
+        "TaskExecutionRole": _role(
+            "ecs-tasks.amazonaws.com",
+            "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        ),
+        "TaskDefinition": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "Family": service.name,
+                "RequiresCompatibilities": ["FARGATE"],
+                "NetworkMode": "awsvpc",
+                "Cpu": "256",
+                "Memory": "512",
+                "ExecutionRoleArn": attr("TaskExecutionRole", "Arn"),
+                "ContainerDefinitions": [container],
+            },
+        },
+    }
+
+
+def _role(principal: str, policy: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": principal},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "ManagedPolicyArns": [sub(policy)],
+        },
+    }
+
+
+def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
+    balancer: dict[str, Any] = {
+        "ContainerName": config.service.container,
+        "ContainerPort": config.service.container_port,
+        "TargetGroupArn": ref("TargetGroupBlue"),
+    }
+    properties: dict[str, Any] = {
+        "Cluster": ref("Cluster"),
+        "ServiceName": config.aws.service or config.service.name,
+        "LaunchType": "FARGATE",
+        "DesiredCount": config.service.desired_count,
+        "TaskDefinition": ref("TaskDefinition"),
+        "LoadBalancers": [balancer],
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": ref("SubnetIds"),
+                "SecurityGroups": [ref("ServiceSecurityGroup")],
+                "AssignPublicIp": "ENABLED",
+            }
+        },
+    }
+    if controller == "codedeploy":
+        properties["DeploymentController"] = {"Type": "CODE_DEPLOY"}
+    else:
+        properties["DeploymentController"] = {"Type": "ECS"}
+        properties["DeploymentConfiguration"] = _ecs_deployment(config)
+        balancer["AdvancedConfiguration"] = {
+            "AlternateTargetGroupArn": ref("TargetGroupGreen"),
+            "ProductionListenerRule": ref("ProductionRule"),
+            "TestListenerRule": ref("TestRule"),
+            "RoleArn": attr("EcsLoadBalancerRole", "Arn"),
+        }
+    return {
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "DependsOn": ["ProductionListener", "TestListener"],
+            "Properties": properties,
+        }
+    }
+
+
+def _ecs_deployment(config: BluegreenConfig) -> dict[str, Any]:
+    """The same strategy keys UpdateService gets, in CloudFormation's spelling."""
+    settings = pascal(ecs_strategy(config.deployment.config))
+    settings["BakeTimeInMinutes"] = minutes(config.deployment.termination_wait)
+    return settings
+
+
+def pascal(value: Any) -> Any:
+    """API keys (camelCase) as CloudFormation properties (PascalCase)."""
+    if isinstance(value, dict):
+        return {key[:1].upper() + key[1:]: pascal(item) for key, item in value.items()}
+    return value
+
+
+def _ecs_roles() -> dict[str, Any]:
+    """ECS-native blue/green moves listener rules itself, through this role."""
+    return {
+        "EcsLoadBalancerRole": _role(
+            "ecs.amazonaws.com",
+            "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
+        ),
+        "ProductionRule": _rule("ProductionListener"),
+        "TestRule": _rule("TestListener"),
+    }
+
+
+def _rule(listener: str) -> dict[str, Any]:
+    forward = {
+        "TargetGroups": [
+            {"TargetGroupArn": ref("TargetGroupBlue"), "Weight": 100},
+            {"TargetGroupArn": ref("TargetGroupGreen"), "Weight": 0},
+        ]
+    }
+    return {
+        "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
+        "Properties": {
+            "ListenerArn": ref(listener),
+            "Priority": 1,
+            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
+            "Actions": [{"Type": "forward", "ForwardConfig": forward}],
+        },
+    }
+
+
+def _alarms() -> dict[str, Any]:
+    return {f"Alarm5xx{color}": _alarm_5xx(f"TargetGroup{color}") for color in ("Blue", "Green")}
+
+
+def _alarm_5xx(target_group: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": "5xx answers from this target group's tasks",
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": "HTTPCode_Target_5XX_Count",
+            "Dimensions": [
+                {"Name": "LoadBalancer", "Value": attr("LoadBalancer", "LoadBalancerFullName")},
+                {"Name": "TargetGroup", "Value": attr(target_group, "TargetGroupFullName")},
+            ],
+            "Statistic": "Sum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": ALARM_5XX_THRESHOLD,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+        },
+    }
+
+
+def _codedeploy(config: BluegreenConfig) -> dict[str, Any]:
+    deployment = config.deployment
+    cluster, service = config.aws.cluster, config.aws.service or config.service.name
+    ready_minutes = minutes(max(deployment.ready_wait, config.validation.deadline + 600))
+    group: dict[str, Any] = {
+        "ApplicationName": ref("Application"),
+        "DeploymentGroupName": config.aws.codedeploy_group or f"DgpECS-{cluster}-{service}",
+        "ServiceRoleArn": attr("CodeDeployRole", "Arn"),
+        "DeploymentConfigName": deployment.config.name or "CodeDeployDefault.ECSAllAtOnce",
+        "DeploymentStyle": {
+            "DeploymentType": "BLUE_GREEN",
+            "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+        },
+        "BlueGreenDeploymentConfiguration": {
+            "DeploymentReadyOption": {
+                "ActionOnTimeout": "STOP_DEPLOYMENT",
+                "WaitTimeInMinutes": ready_minutes,
+            },
+            "TerminateBlueInstancesOnDeploymentSuccess": {
+                "Action": "TERMINATE",
+                "TerminationWaitTimeInMinutes": min(2880, minutes(deployment.termination_wait)),
+            },
+        },
+        "AutoRollbackConfiguration": {
+            "Enabled": bool(deployment.auto_rollback),
+            "Events": list(deployment.auto_rollback),
+        },
+        "AlarmConfiguration": {
+            "Enabled": True,
+            "Alarms": [{"Name": ref("Alarm5xxBlue")}, {"Name": ref("Alarm5xxGreen")}],
+        },
+        "ECSServices": [{"ClusterName": ref("Cluster"), "ServiceName": attr("Service", "Name")}],
+        "LoadBalancerInfo": {"TargetGroupPairInfoList": [_target_group_pair()]},
+    }
+    return {
+        "CodeDeployRole": _role(
+            "codedeploy.amazonaws.com",
+            "arn:${AWS::Partition}:iam::aws:policy/AWSCodeDeployRoleForECS",
+        ),
+        "Application": {
+            "Type": "AWS::CodeDeploy::Application",
+            "Properties": {
+                "ApplicationName": config.aws.codedeploy_application
+                or f"AppECS-{cluster}-{service}",
+                "ComputePlatform": "ECS",
+            },
+        },
+        "DeploymentGroup": {"Type": "AWS::CodeDeploy::DeploymentGroup", "Properties": group},
+    }
+
+
+def _target_group_pair() -> dict[str, Any]:
+    return {
+        "TargetGroups": [
+            {"Name": attr("TargetGroupBlue", "TargetGroupName")},
+            {"Name": attr("TargetGroupGreen", "TargetGroupName")},
+        ],
+        "ProdTrafficRoute": {"ListenerArns": [ref("ProductionListener")]},
+        "TestTrafficRoute": {"ListenerArns": [ref("TestListener")]},
+    }
+
+
+def _outputs(controller: str) -> dict[str, Any]:
+    outputs = {
+        "ProductionUrl": {"Value": sub("http://${LoadBalancer.DNSName}")},
+        "TestListenerUrl": {
+            "Description": "aws.test_listener_url in bluegreen.toml",
+            "Value": sub(f"http://${{LoadBalancer.DNSName}}:{TEST_PORT}"),
+        },
+        "RepositoryUri": {"Value": attr("Repository", "RepositoryUri")},
+        "ClusterName": {"Value": ref("Cluster")},
+        "ServiceName": {"Value": attr("Service", "Name")},
+    }
+    if controller == "codedeploy":
+        outputs["CodeDeployApplication"] = {"Value": ref("Application")}
+        outputs["CodeDeployGroup"] = {"Value": ref("DeploymentGroup")}
+    return outputs
