@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, SpecError
@@ -65,30 +66,50 @@ def render_taskdef(
         values["IMAGE_URI"] = image
     elif local_defaults:
         values.setdefault("IMAGE_URI", f"local/{project.config.service.name}:dev")
-    environment = os.environ if env is None else env
-    missing: list[Problem] = []
     shown_as = str(project.taskdef_path)
+    placeholders = _Placeholders(shown_as, values, os.environ if env is None else env)
+    rendered = placeholders.fill(strip_read_only(project.taskdef))
+    if placeholders.missing and not local_defaults:
+        raise SpecError(placeholders.missing)
+    problems = check_taskdef(rendered, project.config, shown_as)
+    if problems:
+        raise SpecError(problems)
+    return rendered
 
-    def fill(match: re.Match[str], where: str) -> str:
+
+@dataclass
+class _Placeholders:
+    """Fills placeholders in every string of a document, noting each one
+    without a value (left as written) with the field it sits in."""
+
+    file: str
+    values: Mapping[str, str]
+    env: Mapping[str, str]
+    missing: list[Problem] = field(default_factory=list)
+
+    def fill(self, value: Any, loc: tuple[str | int, ...] = ()) -> Any:
+        if isinstance(value, str):
+            return PLACEHOLDER.sub(lambda match: self._one(match, loc), value)
+        if isinstance(value, dict):
+            return {k: self.fill(v, (*loc, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v, (*loc, i)) for i, v in enumerate(value)]
+        return value
+
+    def _one(self, match: re.Match[str], loc: tuple[str | int, ...]) -> str:
         escaped, variable, default, name = match.groups()
         if escaped:
             return escaped
         value: str | None
         if variable:
-            value = values.get(variable, environment.get(variable, default))
+            value = self.values.get(variable, self.env.get(variable, default))
         else:
-            value = values.get(name)
-        if value is None and not local_defaults:
-            missing.append(Problem(shown_as, where, _no_value(match.group(0), variable or name)))
-        return match.group(0) if value is None else value
-
-    rendered = _substitute(strip_read_only(project.taskdef), fill, ())
-    if missing:
-        raise SpecError(missing)
-    problems = check_taskdef(rendered, project.config, shown_as)
-    if problems:
-        raise SpecError(problems)
-    return rendered
+            value = self.values.get(name)
+        if value is None:
+            message = _no_value(match.group(0), variable or name)
+            self.missing.append(Problem(self.file, field_path(loc), message))
+            return match.group(0)
+        return value
 
 
 def builtin_values(config: BluegreenConfig) -> dict[str, str]:
@@ -112,16 +133,6 @@ def _no_value(placeholder: str, name: str) -> str:
     if name in ("AWS_REGION", "AWS_ACCOUNT_ID"):
         how += f" or set aws.{name.removeprefix('AWS_').lower()} in bluegreen.toml"
     return f"{placeholder} has no value; {how}"
-
-
-def _substitute(value: Any, fill: Any, loc: tuple[str | int, ...]) -> Any:
-    if isinstance(value, str):
-        return PLACEHOLDER.sub(lambda m: fill(m, field_path(loc)), value)
-    if isinstance(value, dict):
-        return {k: _substitute(v, fill, (*loc, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, fill, (*loc, i)) for i, v in enumerate(value)]
-    return value
 
 
 def strip_read_only(taskdef: Mapping[str, Any]) -> dict[str, Any]:
