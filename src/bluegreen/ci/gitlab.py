@@ -260,7 +260,7 @@ def verify_job(settings: PipelineSettings) -> dict[str, Any]:
         "stage": settings.stages.verify,
         "needs": ["deploy"],
         "environment": {"name": settings.environment, "action": "verify"},
-        "script": [scripts.VERIFY],
+        "script": [scripts.deployed(settings.platform), scripts.VERIFY],
     }
 
 

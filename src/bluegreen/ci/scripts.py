@@ -39,11 +39,8 @@ DOCKER_PUSH = 'docker push "$BLUEGREEN_IMAGE"'
 VALIDATE = 'bluegreen validate "$BLUEGREEN_DIR"'
 
 # The local platform's daemon keeps serving between pipelines on the shell
-# runner's host; the first pipeline starts it.
-LOCAL_UP = """\
-if ! bluegreen status "$BLUEGREEN_DIR" >/dev/null 2>&1; then
-  bluegreen up "$BLUEGREEN_DIR"
-fi"""
+# runner's host; the first pipeline starts it (`up` is a no-op when running).
+LOCAL_UP = 'bluegreen up "$BLUEGREEN_DIR"'
 
 REPORT = (
     "bluegreen ci report --events bluegreen-events.jsonl --junit bluegreen-validation.xml"
@@ -55,6 +52,11 @@ def deploy(platform: str, with_image: bool) -> str:
     """`bluegreen deploy` under `ci report`, which passes its exit code through."""
     image = ' --image "$BLUEGREEN_IMAGE"' if with_image else ""
     return f'{REPORT} bluegreen deploy "$BLUEGREEN_DIR" --platform {platform}{image} --output json'
+
+
+def deployed(platform: str) -> str:
+    """The deployment the deploy job ran (DEPLOYMENT_ID from its dotenv report)."""
+    return f'bluegreen status "$BLUEGREEN_DIR" "$DEPLOYMENT_ID" --platform {platform}'
 
 
 VERIFY = (

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from ..ci import gitlab
 from ..ci import verify as production
@@ -128,7 +129,7 @@ def _show(record: Record, line: str) -> None:
     if found is None:
         sys.stdout.write(line)
     elif found is record.verdict:
-        show_verdict(record.verdict, "text")
+        show_verdict(record.verdict, "text", Console(highlight=False, soft_wrap=True))
     else:
         click.echo(format_line(record.events[-1]))
     sys.stdout.flush()
