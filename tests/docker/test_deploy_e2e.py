@@ -7,6 +7,9 @@ removed, so the daemon's Docker driver pulls exactly what was pushed.
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 from pathlib import Path
 
 import docker
@@ -79,6 +82,27 @@ def test_pushed_images_deploy_blue_green_and_roll_back_a_crash(
         assert failed.returncode == 1, failed.stdout + failed.stderr
         load.assert_no_failures()
         assert set(load.versions) == {"v2"}
+    finally:
+        project.cli("down", check=False)
+    assert our_containers(docker_client, project) == []
+
+
+def test_a_restarted_daemon_removes_what_a_killed_one_left_and_serves_again(
+    docker_client: docker.DockerClient, registry: str, tmp_path: Path
+) -> None:
+    project = docker_project(tmp_path / "web")
+    (project.dir / "www" / "index.html").write_text("v1\n")
+    image = ship(project, docker_client, registry, "v1")
+    try:
+        (pid,) = re.findall(r"\(pid (\d+)\)", project.cli("up").stdout)
+        project.cli("deploy", "--image", image)
+        orphans = {c.id for c in docker_client.containers.list()}
+        os.kill(int(pid), signal.SIGKILL)
+        assert {c.id for c in docker_client.containers.list()} == orphans  # left running
+        project.cli("up")
+        assert project.version() == "v1"
+        survivors = {c.id for c in docker_client.containers.list(all=True)}
+        assert len(survivors) == 2 and not survivors & orphans
     finally:
         project.cli("down", check=False)
     assert our_containers(docker_client, project) == []
