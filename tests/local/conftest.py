@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from .harness import Project, make_project
 
 MARK = "BLUEGREEN_TEST_MARK"
 
@@ -37,8 +40,26 @@ def no_process_left_behind(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     mark = uuid.uuid4().hex
     monkeypatch.setenv(MARK, mark)
     yield mark
-    leftovers = processes_marked(mark)
+    deadline = time.monotonic() + 3  # a SIGKILLed process takes a moment to go
+    while (leftovers := processes_marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     assert not leftovers, f"processes left behind: {leftovers}"
+
+
+@pytest.fixture
+def start_platform(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+    """Make a project (keywords as `make_project`), run `up` for it; `down` afterwards."""
+    started: list[Project] = []
+
+    def start(**options: str) -> Project:
+        project = make_project(tmp_path / f"project{len(started)}", **options)
+        started.append(project)
+        project.cli("up")
+        return project
+
+    yield start
+    for project in started:
+        project.cli("down", check=False)

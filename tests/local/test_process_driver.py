@@ -70,7 +70,9 @@ def test_stop_kills_the_whole_group_after_timeout(tmp_path: Path) -> None:
 
 def test_orphans_of_a_previous_driver_are_killed(tmp_path: Path) -> None:
     async def scenario() -> None:
-        task = await ProcessDriver(tmp_path / "state").start(spec(tmp_path, "sleep 30"))
+        task = await ProcessDriver(tmp_path / "state").start(spec(tmp_path, "echo up; sleep 30"))
+        while b"up" not in (tmp_path / "logs" / "web-1-abc.log").read_bytes():
+            await asyncio.sleep(0.01)  # exec'ed: its environment is the task's now
         (tmp_path / "state" / "tasks" / "web-9-stale.pid").write_text("999999999")
         found = await ProcessDriver(tmp_path / "state").cleanup_orphans("ignored")
         assert found == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ from ..engine.actions import (
     WatchAlarms,
 )
 from ..engine.deployment import Deployment
-from ..engine.events import Event, EventKind
+from ..engine.events import Event, EventKind, Status
 from ..engine.inputs import (
     ContinueRequested,
     HookFinished,
@@ -53,6 +54,8 @@ from .validation import Command, smoke_command, validate
 
 if TYPE_CHECKING:
     from .service import LocalService
+
+log = logging.getLogger(__name__)
 
 CRASHES_BEFORE_FAILED = 3
 ALARM_POLL = 0.25
@@ -99,16 +102,29 @@ class Controller:
         self.submit(StopRequested(at=time.time(), rollback=rollback))
 
     async def _run(self) -> None:
-        status = None
-        while status is None:
+        try:
+            status = await self._drive()
+        except Exception as exc:
+            log.exception("deployment %s: the controller failed", self.deployment_id)
+            status = await self._fail(f"controller error: {exc!r}")
+        self.service.finished(self, status)
+        await self._settle()
+
+    async def _drive(self) -> Status:
+        while True:
             item = await self.queue.get()
             self.service.store.append_input(self.deployment_id, inputs.to_dict(item))
             for action in self.deployment.handle(item):
                 await self._perform(action)
                 if isinstance(action, Finished):
-                    status = action.status
-        self.service.finished(self, status)
-        await self._settle()
+                    return action.status
+
+    async def _fail(self, why: str) -> Status:
+        """A bug, not a verdict: put traffic back on blue, drop green, record Failed."""
+        self.service.route({self.blue_group: 100})
+        self._terminate(TaskSet.GREEN)
+        self.service.record(self._event(EventKind.STATUS, why, status=Status.FAILED))
+        return Status.FAILED
 
     async def _settle(self) -> None:
         """Stop probing and timers; let task sets finish draining (the service waits
@@ -241,13 +257,19 @@ class Controller:
         message = f"green target {target.address} {state}"
         self.service.record(self._event(EventKind.TARGET, message, details))
 
-    def _event(self, kind: EventKind, message: str, details: dict[str, Any] | None = None) -> Event:
+    def _event(
+        self,
+        kind: EventKind,
+        message: str,
+        details: dict[str, Any] | None = None,
+        status: Status | None = None,
+    ) -> Event:
         """An event of the driver's own (targets, shutdown), stamped with the engine's state."""
         return Event(
             time=time.time(),
             deployment_id=self.deployment_id,
             kind=kind,
-            status=self.deployment.status,
+            status=status or self.deployment.status,
             message=message,
             weights=self.deployment.weights,
             details=details or {},
