@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from .config import HOOKABLE_EVENTS
 
@@ -96,6 +96,20 @@ class Resource(_AwsModel):
     target_service: Annotated[TargetService, Field(alias="TargetService")]
 
 
+def _one_hookable_event(hook: dict[str, str]) -> dict[str, str]:
+    if len(hook) != 1:
+        raise ValueError("each hook is a map with exactly one lifecycle event")
+    (event,) = hook
+    if event not in HOOKABLE_EVENTS:
+        expected = ", ".join(HOOKABLE_EVENTS)
+        raise ValueError(f"{event!r} is not a hookable event; expected one of {expected}")
+    return hook
+
+
+Hook = Annotated[dict[str, NonEmpty], AfterValidator(_one_hookable_event)]
+"""One `Hooks` entry: {lifecycle event: Lambda function name or ARN}."""
+
+
 class AppSpec(_AwsModel):
     version: str
 
@@ -107,21 +121,7 @@ class AppSpec(_AwsModel):
         return "0.0"
 
     resources: Annotated[list[Resource], Field(alias="Resources", min_length=1, max_length=1)]
-    hooks: Annotated[list[dict[str, NonEmpty]], Field(alias="Hooks")] = []
-
-    @field_validator("hooks")
-    @classmethod
-    def _hooks_single_key(cls, hooks: list[dict[str, str]]) -> list[dict[str, str]]:
-        for index, hook in enumerate(hooks):
-            if len(hook) != 1:
-                raise ValueError(f"Hooks[{index}]: each hook is a map with exactly one event")
-            (event,) = hook
-            if event not in HOOKABLE_EVENTS:
-                raise ValueError(
-                    f"Hooks[{index}]: {event!r} is not a hookable event; expected one of "
-                    + ", ".join(HOOKABLE_EVENTS)
-                )
-        return hooks
+    hooks: Annotated[list[Hook], Field(alias="Hooks")] = []
 
     @property
     def target(self) -> TargetServiceProperties:

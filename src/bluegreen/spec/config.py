@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .deployment_config import DEFAULT_CONFIG_NAME, DeploymentConfig, resolve_config
 from .duration import Duration
@@ -22,6 +22,16 @@ HOOKABLE_EVENTS = (
     "BeforeAllowTraffic",
     "AfterAllowTraffic",
 )
+
+
+def _hookable(event: str) -> str:
+    if event not in HOOKABLE_EVENTS:
+        expected = ", ".join(HOOKABLE_EVENTS)
+        raise ValueError(f"{event!r} is not a hookable lifecycle event; expected one of {expected}")
+    return event
+
+
+HookEvent = Annotated[str, AfterValidator(_hookable)]
 
 AUTO_ROLLBACK_EVENTS = (
     "DEPLOYMENT_FAILURE",
@@ -183,7 +193,7 @@ class BluegreenConfig(_Section):
     health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
     deployment: DeploymentSection = Field(default_factory=DeploymentSection)
     validation: ValidationSection = Field(default_factory=ValidationSection)
-    hooks: dict[str, HookCommand] = Field(default_factory=dict)
+    hooks: dict[HookEvent, HookCommand] = Field(default_factory=dict)
     local: LocalConfig = Field(default_factory=LocalConfig)
     aws: AwsConfig = Field(default_factory=AwsConfig)
 
@@ -192,12 +202,6 @@ class BluegreenConfig(_Section):
     def _hooks(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        unknown = [k for k in value if k not in HOOKABLE_EVENTS]
-        if unknown:
-            raise ValueError(
-                f"{unknown[0]!r} is not a hookable lifecycle event; expected one of "
-                + ", ".join(HOOKABLE_EVENTS)
-            )
         return {k: {"command": v} if isinstance(v, str) else v for k, v in value.items()}
 
     def hook_timeout(self, event: str) -> float:
