@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -23,6 +25,8 @@ from ..ci.report import Record, dotenv, write_text
 from ..errors import PlatformError, UsageError
 from ..spec.project import load_project
 from .output import format_line, show_verdict
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group()
@@ -135,6 +139,12 @@ def _show(record: Record, line: str) -> None:
     sys.stdout.flush()
 
 
+def seconds_option(name: str, default: float, text: str) -> Callable[[F], F]:
+    return click.option(
+        name, default=default, show_default=True, type=click.FloatRange(0), help=text
+    )
+
+
 @ci.command()
 @click.argument("url")
 @click.option("--expect", default="", help="Text every good answer must contain.")
@@ -145,20 +155,8 @@ def _show(record: Record, line: str) -> None:
     type=click.IntRange(1, 1000),
     help="Good answers in a row needed.",
 )
-@click.option(
-    "--interval",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds between requests.",
-)
-@click.option(
-    "--deadline",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds before giving up (exit 1).",
-)
+@seconds_option("--interval", 1.0, "Seconds between requests.")
+@seconds_option("--deadline", 60.0, "Seconds before giving up (exit 1).")
 def verify(url: str, expect: str, successes: int, interval: float, deadline: float) -> None:
     """Check that the production listener at URL answers 2xx/3xx with EXPECT
     in the body, SUCCESSES times in a row; exit 1 if it does not in time."""
