@@ -41,6 +41,7 @@ def test_validate_example_exits_0_and_says_ok():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok: ")
     assert "container web:8000" in out.stdout
+    assert "placeholders filled at render: <AWS_ACCOUNT_ID>, <IMAGE_URI>" in out.stdout
 
 
 def test_render_with_the_issue_image_is_accepted_by_botocore():

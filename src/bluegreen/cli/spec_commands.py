@@ -12,7 +12,7 @@ from ..errors import UsageError
 from ..spec.appspec import render_appspec
 from ..spec.project import load_project
 from ..spec.scaffold import scaffold
-from ..spec.taskdef import PLACEHOLDER, render_taskdef
+from ..spec.taskdef import PLACEHOLDER, placeholders, render_taskdef
 
 DIR_ARGUMENT = click.argument(
     "directory", default=".", type=click.Path(file_okay=False, path_type=Path)
@@ -29,6 +29,7 @@ def validate(directory: Path) -> None:
     """
     project = load_project(directory)
     config = project.config
+    filled_at_render = placeholders(project.taskdef)
     files = ", ".join(
         p.name for p in (project.config_path, project.taskdef_path, project.appspec_path)
     )
@@ -37,6 +38,8 @@ def validate(directory: Path) -> None:
         f"(service {config.service.name}, container {config.service.container}:"
         f"{config.service.container_port}, {config.deployment.config.display_name})"
     )
+    if filled_at_render:
+        click.echo(f"placeholders filled at render: {', '.join(filled_at_render)}")
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:

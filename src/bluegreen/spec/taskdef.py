@@ -112,6 +112,17 @@ class _Placeholders:
         return value
 
 
+def placeholders(document: Any) -> list[str]:
+    """Every placeholder in a document, once each, in order of appearance."""
+    if isinstance(document, str):
+        return [m.group(0) for m in PLACEHOLDER.finditer(document) if not m.group(1)]
+    if isinstance(document, dict):
+        document = list(document.values())
+    if not isinstance(document, list):
+        return []
+    return list(dict.fromkeys(found for child in document for found in placeholders(child)))
+
+
 def builtin_values(config: BluegreenConfig) -> dict[str, str]:
     """Placeholder values bluegreen.toml already holds."""
     known = {
