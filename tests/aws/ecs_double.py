@@ -17,6 +17,7 @@ from .doubles import ApiError, BotocoreDouble, Script, now
 
 ARN = "arn:aws:ecs:us-east-1:123456789012"
 HOOK_ID = "hook-0123456789abcdef"
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:web-check"
 FINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 
 
@@ -47,6 +48,18 @@ def paused() -> Script:
         stage("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION"),
     ]
     return Script(frames, pause=len(frames) - 1)
+
+
+def lambda_hook_fails() -> Script:
+    check = {"hook": "IN_PROGRESS", "hook_type": "AWS_LAMBDA"}
+    failed = {"hook": "FAILED", "hook_type": "AWS_LAMBDA"}
+    reason = "Service deployment rolled back because of a lifecycle hook failure"
+    return Script(
+        [
+            stage("IN_PROGRESS", "POST_SCALE_UP", **check),
+            *[{**frame, **failed} for frame in rolled_back(reason)],
+        ]
+    )
 
 
 def scale_up_fails() -> Script:
@@ -126,6 +139,19 @@ class EcsDouble(BotocoreDouble):
         return {"serviceDeploymentArn": arn}
 
 
+def hook_detail(status: str, target_type: str | None) -> dict[str, Any]:
+    detail = {
+        "hookId": HOOK_ID,
+        "targetType": target_type or "PAUSE",
+        "status": status,
+        "expiresAt": now(),
+        "timeoutAction": "ROLLBACK",
+    }
+    if target_type == "AWS_LAMBDA":
+        detail["targetArn"] = LAMBDA_ARN
+    return detail
+
+
 def service_deployment(arn: str, script: Script) -> dict[str, Any]:
     current = script.frame
     deployment: dict[str, Any] = {
@@ -158,12 +184,6 @@ def service_deployment(arn: str, script: Script) -> dict[str, Any]:
         deployment["rollback"] = {"reason": current["reason"], "startedAt": now()}
     if current.get("hook"):
         deployment["lifecycleHookDetails"] = [
-            {
-                "hookId": HOOK_ID,
-                "targetType": "PAUSE",
-                "status": current["hook"],
-                "expiresAt": now(),
-                "timeoutAction": "ROLLBACK",
-            }
+            hook_detail(current["hook"], current.get("hook_type"))
         ]
     return deployment

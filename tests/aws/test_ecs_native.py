@@ -67,6 +67,15 @@ def test_scale_up_failure_shows_reason(project: Project, ecs: EcsDouble) -> None
     assert not ecs.called("ContinueServiceDeployment")
 
 
+def test_lambda_hook_failure_rolls_back(project: Project, ecs: EcsDouble) -> None:
+    ecs.plan.append(script.lambda_hook_fails)
+    _, events = run(project)
+    assert events[-1].status is Status.STOPPED
+    rollback = [e for e in events if e.kind is EventKind.ROLLBACK]
+    assert script.LAMBDA_ARN in rollback[0].message
+    assert "FAILED" in rollback[0].message
+
+
 def test_active_deployment_blocks_a_second(project: Project, ecs: EcsDouble) -> None:
     platform = EcsPlatform(project)
     first = platform.deploy(DeployRequest(image=IMAGE))

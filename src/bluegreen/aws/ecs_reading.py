@@ -61,7 +61,9 @@ def snapshot(deployment: Mapping[str, Any]) -> Snapshot:
         steps={} if rolled else steps(deployment, raw),
         weights=weights(deployment.get("targetServiceRevision") or {}),
         task_sets=revision_lines(deployment),
-        message=str(deployment.get("statusReason") or ""),
+        message="; ".join(
+            filter(None, [deployment.get("statusReason"), *failed_hooks(deployment)])
+        ),
         rolling_back=raw in ROLLING_BACK,
         gate_token=waiting,
     )
@@ -72,6 +74,15 @@ def awaiting_hook(deployment: Mapping[str, Any]) -> str | None:
         if hook.get("status") == "AWAITING_ACTION":
             return str(hook["hookId"])
     return None
+
+
+def failed_hooks(deployment: Mapping[str, Any]) -> list[str]:
+    """Lambda hooks that answered FAILED or ran out of time: why ECS rolls back."""
+    return [
+        f"lifecycle hook {hook.get('targetArn') or hook.get('hookId')} {hook['status']}"
+        for hook in deployment.get("lifecycleHookDetails") or []
+        if hook.get("status") in ("FAILED", "TIMED_OUT")
+    ]
 
 
 def steps(deployment: Mapping[str, Any], raw: str) -> dict[LifecycleEvent, Step]:
