@@ -152,6 +152,10 @@ BAD_INPUTS = [
     Bad("unknown-section", T, append("[extra]\na = 1"), "extra"),
     Bad("same-ports", T, line("test_port", "test_port = 8080"), "local"),
     Bad("driver", T, line("driver", 'driver = "kubernetes"'), "local.driver"),
+    Bad("region", T, line("region", 'region = "Virginia"'), "aws.region"),
+    Bad(
+        "ecr-name", T, line("ecr_repository", 'ecr_repository = "Flask App"'), "aws.ecr_repository"
+    ),
     Bad("account-id", T, line("account_id", 'account_id = "12"'), "aws.account_id"),
     Bad("listener-url", T, append('test_listener_url = "my-alb"'), "aws.test_listener_url"),
     Bad("toml-syntax", T, line("[service]", "[service"), "line 4"),

@@ -7,6 +7,7 @@ a local run needs seconds rather than minutes (noted per field).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -42,12 +43,41 @@ AUTO_ROLLBACK_EVENTS = (
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+def _matching(pattern: str, expected: str) -> AfterValidator:
+    """A string check whose message says what is expected, not the regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"expected {expected}")
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[
+    str,
+    _matching(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", "letters, digits, - and _ (an ECS service name)"),
+]
+UrlPath = Annotated[str, _matching(r"/\S*", 'a path starting with "/"')]
+Region = Annotated[str, _matching(r"[a-z]{2}(-[a-z]+)+-\d+", "an AWS region such as us-east-1")]
+AccountId = Annotated[str, _matching(r"\d{12}", "a 12-digit AWS account id")]
+HttpUrl = Annotated[str, _matching(r"https?://\S+", "a URL starting with http:// or https://")]
+EcrRepository = Annotated[
+    str,
+    _matching(
+        r"([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*",
+        "an ECR repository name: lowercase letters, digits, . _ - and /",
+    ),
+]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ServiceConfig(_Section):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")]
+    name: Name
     desired_count: Annotated[int, Field(ge=1, le=100)] = 1
     container: Annotated[str, Field(min_length=1)]
     container_port: Port
@@ -57,7 +87,7 @@ class HealthCheckConfig(_Section):
     """ALB target group health check. ALB's own defaults, which are slow
     (30 s interval, 5 healthy checks); `bluegreen init` writes faster ones."""
 
-    path: Annotated[str, Field(pattern=r"^/")] = "/"
+    path: UrlPath = "/"
     interval: Duration = 30.0
     timeout: Duration = 5.0
     healthy_threshold: Annotated[int, Field(ge=2, le=10)] = 5
@@ -138,7 +168,7 @@ class ValidationSection(_Section):
     """The gate on the test listener, before production traffic moves:
     N consecutive healthy answers of `path` within `deadline`, then `command`."""
 
-    path: Annotated[str, Field(pattern=r"^/")] | None = None
+    path: UrlPath | None = None
     consecutive_successes: Annotated[int, Field(ge=1, le=1000)] = 3
     interval: Duration = 1.0
     deadline: Duration = 120.0
@@ -178,14 +208,16 @@ class LocalConfig(_Section):
 
 
 class AwsConfig(_Section):
-    region: str | None = None
-    account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    """Where the AWS platforms deploy; every field optional until they need it."""
+
+    region: Region | None = None
+    account_id: AccountId | None = None
     cluster: str | None = None
     service: str | None = None
     codedeploy_application: str | None = None
     codedeploy_group: str | None = None
-    test_listener_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
-    ecr_repository: str | None = None
+    test_listener_url: HttpUrl | None = None
+    ecr_repository: EcrRepository | None = None
 
 
 class BluegreenConfig(_Section):
