@@ -109,3 +109,27 @@ def test_report_of_a_command_that_does_not_exist_is_exit_4(tmp_path: Path) -> No
     )
     assert done.returncode == 4
     assert "can't run" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_report_with_an_unwritable_events_path_runs_nothing(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    marker = tmp_path / "deployed"
+    events = tmp_path / "file" / "e.jsonl"
+    done = subprocess.run(
+        [
+            str(BIN / "bluegreen"),
+            "ci",
+            "report",
+            "--events",
+            str(events),
+            "--",
+            "touch",
+            str(marker),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--events" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not marker.exists(), "the deployment never started"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from rich.console import Console
@@ -113,19 +113,30 @@ def report(
     deployment failed: `bluegreen ci report --junit r.xml -- bluegreen deploy --output json`.
     """
     record = Record()
-    try:
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
-    except OSError as exc:
-        raise PlatformError(f"can't run {command[0]}: {exc.strerror or exc}") from None
-    assert child.stdout is not None
-    with child.stdout, open(events or os.devnull, "w", encoding="utf-8") as kept:
-        for line in child.stdout:
-            kept.write(line)
-            _show(record, line)
-    code = child.wait()
+    with _events_file(events) as kept:
+        try:
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
+        except OSError as exc:
+            raise PlatformError(f"can't run {command[0]}: {exc.strerror or exc}") from None
+        assert child.stdout is not None
+        with child.stdout:
+            for line in child.stdout:
+                kept.write(line)
+                _show(record, line)
+        code = child.wait()
     write_text(junit, junit_xml(record))
     write_text(dotenv_path, dotenv(record))
     return code if code >= 0 else 128 - code  # killed by a signal: as sh reports it
+
+
+def _events_file(path: Path | None) -> TextIO:
+    """Opened before the deployment starts, so a bad path changes nothing."""
+    try:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path or os.devnull, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--events {path}: {exc.strerror or exc}") from None
 
 
 def _show(record: Record, line: str) -> None:
