@@ -14,12 +14,22 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from .messages import CRLF, HOP_BY_HOP, IDEMPOTENT, LAST_CHUNK, chunk, copy_headers, error_response
+from .messages import (
+    CRLF,
+    HOP_BY_HOP,
+    IDEMPOTENT,
+    LAST_CHUNK,
+    Framing,
+    chunk,
+    copy_headers,
+    error_response,
+    head_of,
+    scan_headers,
+)
 from .metrics import Source
 from .upstream import UpstreamConnection, connect
 
 if TYPE_CHECKING:
-    from .messages import Framing
     from .proxy import ClientConnection
     from .target import Target
     from .target_group import TargetGroup
@@ -179,8 +189,39 @@ class Exchange:
         self.status = status
         self.response_started = True
         self.retained = None
+        framing = scan_headers(connection.headers, HOP_BY_HOP)
+        head = self._passed_through(connection, framing)
+        self.client.out.append(head or self._rebuilt(connection, framing))
+        if self.method == b"HEAD":
+            connection.fresh_parser()
+            self.response_complete(connection)
+
+    def _passed_through(self, connection: UpstreamConnection, framing: Framing) -> bytes | None:
+        """The target's head as received, when all it needs is losing the
+        `Connection: keep-alive` that keep-alive targets send: the common case,
+        and rebuilding it would be most of the proxy's work per request."""
+        if (
+            framing.content_length is None
+            or framing.chunked
+            or framing.hop > 1
+            or not self.keep_alive
+            or self.http10
+            or self.status < 200
+            or self.method == b"HEAD"
+        ):
+            return None
+        head = head_of(connection.chunk)
+        if head is None or not framing.hop:
+            return head
+        if framing.connection != [b"keep-alive"]:
+            return None
+        stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
+        return stripped if len(stripped) < len(head) else None
+
+    def _rebuilt(self, connection: UpstreamConnection, framing: Framing) -> bytes:
+        status = self.status
         out = [b"HTTP/1.1 %d %s\r\n" % (status, connection.reason)]
-        framing = copy_headers(connection.headers, out, HOP_BY_HOP)
+        copy_headers(connection.headers, out, framing, HOP_BY_HOP)
         if self.method == b"HEAD" or status in NO_BODY_STATUSES:
             if framing.content_length is not None:
                 out.append(b"Content-Length: %d\r\n" % framing.content_length)
@@ -200,10 +241,7 @@ class Exchange:
         elif self.http10:
             out.append(b"Connection: keep-alive\r\n")
         out.append(CRLF)
-        self.client.out.append(b"".join(out))
-        if self.method == b"HEAD":
-            connection.fresh_parser()
-            self.response_complete(connection)
+        return b"".join(out)
 
     def response_body(self, data: bytes) -> None:
         self.bytes_out += len(data)

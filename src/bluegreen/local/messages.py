@@ -34,9 +34,18 @@ class BadRequest(Exception):
 class Framing:
     """What the dropped headers said about the message's length and connection."""
 
-    __slots__ = ("chunked", "connection", "content_length", "forwarded_for", "lengths", "upgrade")
+    __slots__ = (
+        "chunked",
+        "connection",
+        "content_length",
+        "forwarded_for",
+        "hop",
+        "lengths",
+        "upgrade",
+    )
 
     def __init__(self) -> None:
+        self.hop = 0  # dropped headers other than Content-Length
         self.content_length: int | None = None
         self.lengths = 0
         self.chunked = False
@@ -49,7 +58,9 @@ class Framing:
             self.lengths += 1
             if value.isdigit():
                 self.content_length = int(value)
-        elif lower == b"transfer-encoding":
+            return
+        self.hop += 1
+        if lower == b"transfer-encoding":
             self.chunked = True
             if value.strip().lower() != b"chunked":
                 self.lengths += 2  # only plain "chunked" is forwarded
@@ -72,30 +83,38 @@ class Framing:
             raise BadRequest(400, "invalid Content-Length")
 
 
-def copy_headers(
-    headers: list[tuple[bytes, bytes]], out: list[bytes], dropped: frozenset[bytes]
-) -> Framing:
-    """Append `name: value` lines to `out`, except `dropped` ones, which are noted."""
-    start = len(out)
-    framing = _copy(headers, out, dropped)
-    extra = [token for token in framing.connection if token not in CONNECTION_OPTIONS]
-    if extra:  # `Connection: foo` makes `foo` hop-by-hop too
-        del out[start:]
-        _copy(headers, out, dropped | frozenset(extra))
-    return framing
-
-
-def _copy(
-    headers: list[tuple[bytes, bytes]], out: list[bytes], dropped: frozenset[bytes]
-) -> Framing:
+def scan_headers(headers: list[tuple[bytes, bytes]], dropped: frozenset[bytes]) -> Framing:
+    """Note what the `dropped` headers say, copying nothing."""
     framing = Framing()
     for name, value in headers:
         lower = name.lower()
         if lower in dropped:
             framing.note(lower, value)
-        else:
-            out.append(name + b": " + value + CRLF)
     return framing
+
+
+def copy_headers(
+    headers: list[tuple[bytes, bytes]],
+    out: list[bytes],
+    framing: Framing,
+    dropped: frozenset[bytes],
+) -> None:
+    """Append `name: value` lines to `out`, except `dropped` ones and the ones
+    `Connection` names (which are hop-by-hop too)."""
+    extra = [token for token in framing.connection if token not in CONNECTION_OPTIONS]
+    if extra:
+        dropped = dropped | frozenset(extra)
+    for name, value in headers:
+        if name.lower() not in dropped:
+            out.append(name + b": " + value + CRLF)
+
+
+def forwarded_headers(client_ip: bytes, port: bytes, earlier: bytes | None = None) -> bytes:
+    forwarded_for = client_ip if earlier is None else earlier + b", " + client_ip
+    return (
+        b"X-Forwarded-For: " + forwarded_for
+        + b"\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: " + port + CRLF
+    )  # fmt: skip
 
 
 def request_head(
@@ -103,19 +122,28 @@ def request_head(
     url: bytes,
     headers: list[tuple[bytes, bytes]],
     *,
+    forwarded: bytes,
     client_ip: bytes,
     port: bytes,
     upgrade: bool,
+    raw: bytes | None = None,
 ) -> tuple[bytes, Framing]:
-    """The head sent to the target: HTTP/1.1, keep-alive, forwarded headers added."""
-    out = [method + b" " + url + b" HTTP/1.1\r\n"]
-    framing = copy_headers(headers, out, REQUEST_DROPPED)
+    """The head sent to the target: HTTP/1.1, keep-alive, forwarded headers added.
+
+    `raw` is the head as the client sent it, when one read held all of it
+    and it was HTTP/1.1; if it has no header to drop, it is passed on as is
+    with the forwarded headers (`forwarded`) inserted after the request line.
+    """
+    framing = scan_headers(headers, REQUEST_DROPPED)
     framing.check_request()
-    forwarded = client_ip if framing.forwarded_for is None else (
-        framing.forwarded_for + b", " + client_ip
-    )  # fmt: skip
-    out.append(b"X-Forwarded-For: " + forwarded + b"\r\nX-Forwarded-Proto: http\r\n")
-    out.append(b"X-Forwarded-Port: " + port + CRLF)
+    if raw is not None and not framing.hop:
+        line_end = raw.find(CRLF) + 2
+        return raw[:line_end] + forwarded + raw[line_end:], framing
+    out = [method + b" " + url + b" HTTP/1.1\r\n"]
+    copy_headers(headers, out, framing, REQUEST_DROPPED)
+    if framing.forwarded_for is not None:
+        forwarded = forwarded_headers(client_ip, port, framing.forwarded_for)
+    out.append(forwarded)
     if framing.chunked:
         out.append(b"Transfer-Encoding: chunked\r\n")
     elif framing.content_length is not None:
@@ -124,6 +152,14 @@ def request_head(
         out.append(b"Connection: upgrade\r\nUpgrade: " + framing.upgrade + CRLF)
     out.append(CRLF)
     return b"".join(out), framing
+
+
+def head_of(data: bytes | None) -> bytes | None:
+    """The head at the start of `data` as received, None if it isn't all there."""
+    if data is None:
+        return None
+    end = data.find(b"\r\n\r\n")
+    return data[: end + 4] if end >= 0 else None
 
 
 def error_response(status: int, *, close: bool) -> bytes:

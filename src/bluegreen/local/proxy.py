@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, cast
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
 from .exchange import Exchange
-from .messages import BadRequest, error_response, request_head
+from .messages import BadRequest, error_response, forwarded_headers, head_of, request_head
 from .settings import ProxySettings
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class ClientConnection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_size = 0
         self._rejection: BadRequest | None = None
+        self.chunk: bytes | None = None  # this read, while a request starts at its first byte
+        self.forwarded = b""
 
     # asyncio.Protocol
 
@@ -69,11 +71,13 @@ class ClientConnection(asyncio.Protocol):
         self.listener.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.client_ip = str(peer[0] if peer else "").encode()
+        self.forwarded = forwarded_headers(self.client_ip, self.port)
 
     def data_received(self, data: bytes) -> None:
         if self.tunnel is not None:
             self.tunnel.write(data)
             return
+        self.chunk = data if self.phase is Phase.IDLE else None
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as upgrade:
@@ -126,12 +130,15 @@ class ClientConnection(asyncio.Protocol):
             self._refuse(BadRequest(431, "too many headers"))
 
     def on_headers_complete(self) -> None:
-        method = self.parser.get_method()
+        parser = self.parser
+        method = parser.get_method()
+        upgrade = parser.should_upgrade()
+        raw = head_of(self.chunk) if parser.get_http_version() == "1.1" and not upgrade else None
         try:
             head, framing = request_head(
                 method, self._url, self._headers,
-                client_ip=self.client_ip, port=self.port,
-                upgrade=self.parser.should_upgrade(),
+                forwarded=self.forwarded, client_ip=self.client_ip, port=self.port,
+                upgrade=upgrade, raw=raw,
             )  # fmt: skip
         except BadRequest as bad:
             self._refuse(bad)
@@ -155,6 +162,7 @@ class ClientConnection(asyncio.Protocol):
         exchange.send_body(body)
 
     def on_message_complete(self) -> None:
+        self.chunk = None  # a second request in the same read does not start at its start
         if self.reading is not None:
             self.reading.request_complete()
             self.reading = None

@@ -30,6 +30,8 @@ class UpstreamConnection(asyncio.Protocol):
         self.idle_at = 0.0
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
+        self.in_message = False
+        self.chunk: bytes | None = None  # this read, while a response starts at its first byte
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
@@ -43,6 +45,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self.tunnel:
             exchange.client.write(data)
             return
+        self.chunk = None if self.in_message else data
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as upgrade:
@@ -84,10 +87,12 @@ class UpstreamConnection(asyncio.Protocol):
     def fresh_parser(self) -> None:
         """Responses to HEAD have a length but no body, which llhttp can't be told."""
         self.parser = HttpResponseParser(self)
+        self.in_message = False
 
     # llhttp callbacks
 
     def on_message_begin(self) -> None:
+        self.in_message = True
         self.reason = b""
         self.headers = []
 
@@ -106,6 +111,8 @@ class UpstreamConnection(asyncio.Protocol):
             self.exchange.response_body(body)
 
     def on_message_complete(self) -> None:
+        self.in_message = False
+        self.chunk = None  # a second response in the same read does not start at its start
         if self.exchange is not None:
             self.exchange.response_complete(self)
 
