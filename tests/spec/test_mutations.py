@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from bluegreen.errors import SpecError
 from bluegreen.spec.appspec import render_appspec
+from bluegreen.spec.overrides import variable_names
 from bluegreen.spec.project import load_project
 from bluegreen.spec.taskdef import render_taskdef
 
@@ -120,3 +121,13 @@ def test_no_mutation_lets_a_traceback_escape(mutation: tuple[str, str]):
         shutil.copytree(EXAMPLE, directory)
         (directory / name).write_text(content)
         _load_and_render(directory)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(variable_names()), st.text(max_size=12), max_size=3))
+def test_no_environment_value_lets_a_traceback_escape(env: dict[str, str]):
+    try:
+        load_project(EXAMPLE, env=env)
+    except SpecError as exc:
+        assert exc.problems
+        assert all(p.file.startswith(str(EXAMPLE)) for p in exc.problems)

@@ -75,6 +75,7 @@ def test_full_url_in_test_lb_dns_is_kept():
         ("BLUEGREEN_HEALTH_CHECK_TIMEOUT", "forever", "health_check.timeout"),
         ("BLUEGREEN_DEPLOYMENT_CONFIG", "CodeDeployDefault.Nope", "deployment.config"),
         ("AWS_ACCOUNT_ID", "not-an-account", "aws.account_id"),
+        ("BLUEGREEN_LOCAL_TEST_PORT", "8080", "local"),
     ],
 )
 def test_bad_environment_value_names_the_variable(variable: str, value: str, field: str):

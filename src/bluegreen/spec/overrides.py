@@ -40,6 +40,17 @@ class Override:
     def field(self) -> str:
         return ".".join(self.path)
 
+    def concerns(self, field: str) -> bool:
+        """Whether a problem at `field` may come from this override: the same
+        field, inside it, or a check over the table holding it."""
+        mine = self.field
+        return field == mine or field.startswith(mine + ".") or mine.startswith(field + ".")
+
+
+def variable_names() -> list[str]:
+    """Every environment variable that overrides a field of bluegreen.toml."""
+    return [name for name, _, _ in _bluegreen_names(BluegreenConfig, ())] + list(LEGACY_NAMES)
+
 
 def find_overrides(env: Mapping[str, str]) -> list[Override]:
     """The overrides present in `env`, legacy names first so BLUEGREEN_ ones win."""

@@ -101,7 +101,7 @@ def _load_config(
 def _name_variable(problem: Problem, overrides: list[Override]) -> Problem:
     """A problem in a value that came from the environment names the variable."""
     for override in reversed(overrides):
-        if problem.field == override.field or problem.field.startswith(override.field + "."):
+        if override.concerns(problem.field):
             message = f"{problem.message} (set by environment variable {override.variable})"
             return Problem(problem.file, problem.field, message)
     return problem
