@@ -87,6 +87,9 @@ def test_describe_task_definition_output_can_be_pasted(app_dir: Path):
     path.write_text(json.dumps(data))
     taskdef = render_taskdef(load_project(app_dir, env={}), image=IMAGE, env={})
     assert "revision" not in taskdef and botocore_errors(taskdef) == ""
+    path.write_text(json.dumps({"taskDefinition": data, "tags": [{"key": "a", "value": "b"}]}))
+    wrapped = render_taskdef(load_project(app_dir, env={}), image=IMAGE, env={})
+    assert wrapped == {**taskdef, "tags": [{"key": "a", "value": "b"}]}
 
 
 def test_revision_hashes_exactly_its_content():

@@ -13,7 +13,8 @@ Placeholders, filled at render time, only inside string values:
                bluegreen.toml (after environment overrides) unless `--set`.
 A placeholder left without a value is an error, because AWS would register
 the literal text. Keys `describe-task-definition` adds (taskDefinitionArn,
-revision, status, ...) are dropped, so its output can be pasted as is.
+revision, status, ...) are dropped and its `taskDefinition` wrapper is
+unwrapped, so its output can be pasted as is.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def render_taskdef(
         values.setdefault("IMAGE_URI", f"local/{project.config.service.name}:dev")
     shown_as = str(project.taskdef_path)
     placeholders = _Placeholders(shown_as, values, os.environ if env is None else env)
-    rendered = placeholders.fill(strip_read_only(project.taskdef))
+    rendered = placeholders.fill(register_input(project.taskdef))
     if placeholders.missing and not local_defaults:
         raise SpecError(placeholders.missing)
     problems = check_taskdef(rendered, project.config, shown_as)
@@ -146,13 +147,20 @@ def _no_value(placeholder: str, name: str) -> str:
     return f"{placeholder} has no value; {how}"
 
 
-def strip_read_only(taskdef: Mapping[str, Any]) -> dict[str, Any]:
+def register_input(taskdef: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as RegisterTaskDefinition input: `describe-task-definition`
+    output is unwrapped (`{"taskDefinition": {...}, "tags": [...]}`) and its
+    read-only keys dropped."""
+    inner = taskdef.get("taskDefinition")
+    if isinstance(inner, dict) and "containerDefinitions" not in taskdef:
+        taskdef = {**inner, **({"tags": taskdef["tags"]} if taskdef.get("tags") else {})}
     return {k: v for k, v in taskdef.items() if k not in READ_ONLY_KEYS}
 
 
 def check_taskdef(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str) -> list[Problem]:
     """Every problem: the ECS model first; ours only on a well-formed document."""
-    problems = check_params(shown_as, strip_read_only(taskdef), "ecs", "RegisterTaskDefinition")
+    taskdef = register_input(taskdef)
+    problems = check_params(shown_as, taskdef, "ecs", "RegisterTaskDefinition")
     if problems:
         return problems
     return _fargate_problems(taskdef, shown_as) + _lb_problems(taskdef, config, shown_as)
