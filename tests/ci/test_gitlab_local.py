@@ -1,11 +1,12 @@
 """The generated `--platform local` pipeline, run end to end by gitlab-ci-local
 (shell executor: the jobs have no `image:`) against the real local platform.
 
-A temp git repository holds a copy of the example app, production runs v1;
-the pipeline deploys v2 blue/green and its verify job checks that the
-production listener serves v2; then a broken commit makes the pipeline fail
-and v2 keeps serving. The jobs run in the repository itself, as a shell
-runner reusing its checkout does, so they reach the same daemon.
+A temp git repository holds a copy of the example app. A first pipeline
+starts the daemon and deploys v1; the second deploys v2 blue/green and its
+verify job checks that the production listener serves v2; then a broken
+commit makes the pipeline fail and v2 keeps serving. The jobs run in the
+repository itself, as a shell runner reusing its checkout does, so every
+pipeline reaches the same daemon.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def env() -> dict[str, str]:
 
 @pytest.fixture
 def repo(tmp_path: Path, env: dict[str, str]) -> Iterator[Path]:
-    """The example app in its own repository with its generated pipeline,
-    production serving v1; the daemon is stopped afterwards, pass or fail."""
+    """The example app in its own repository with its generated pipeline;
+    the daemon the pipeline starts is stopped afterwards, pass or fail."""
     root = tmp_path / "repo"
     shutil.copytree(REPO / "examples" / "flask-app", root)
     (root / ".gitlab-ci.yml").unlink()
@@ -82,8 +83,6 @@ def repo(tmp_path: Path, env: dict[str, str]) -> Iterator[Path]:
     sh(["git", "remote", "add", "origin", "git@127.0.0.1:demo-group/demo-project.git"], root, env)
     sh(["git", "update-ref", "refs/remotes/origin/main", "HEAD"], root, env)
     try:
-        sh([str(BIN / "bluegreen"), "up", "."], root, env)
-        sh([str(BIN / "bluegreen"), "deploy", "."], root, {**env, "APP_VERSION": "v1"})
         yield root
     finally:
         subprocess.run([str(BIN / "bluegreen"), "down", "."], cwd=root, env=env, timeout=120)
@@ -114,6 +113,9 @@ def production(env: dict[str, str]) -> str:
 def test_the_pipeline_deploys_blue_green_and_a_broken_app_fails_it(
     repo: Path, env: dict[str, str]
 ) -> None:
+    first = pipeline(repo, env, "v1")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "bluegreen started for ." in first.stdout, "the deploy job started the daemon"
     assert "version v1" in production(env)
 
     run = pipeline(repo, env, "v2")
