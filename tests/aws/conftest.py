@@ -17,11 +17,14 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from bluegreen.aws import session as aws_session
+from bluegreen.engine.events import Event
+from bluegreen.platform import DeployRequest, Platform
 from bluegreen.spec.project import Project, load_project
 
 from .codedeploy_double import CodeDeployDouble
 from .ecs_double import EcsDouble
 
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2"
 ACCESS_KEY = "AKIABLUEGREENTEST000"
 SECRET_KEY = "bluegreen/test+secret/never-printed-0123456789"
 
@@ -46,7 +49,7 @@ termination_wait = "5m"
 [validation]
 consecutive_successes = 3
 interval = "10ms"
-deadline = "500ms"
+deadline = "1s"
 {validation}
 
 [aws]
@@ -244,3 +247,9 @@ def ecs_service() -> None:
         desiredCount=0,
         deploymentController={"type": "ECS"},
     )
+
+
+def deploy_and_follow(platform: Platform, **request: Any) -> tuple[str, list[Event]]:
+    """Deploy IMAGE and follow to the end, as `bluegreen deploy` does."""
+    deployment_id = platform.deploy(DeployRequest(image=IMAGE, **request))
+    return deployment_id, list(platform.events(deployment_id, follow=True))

@@ -16,10 +16,8 @@ from bluegreen.spec.project import Project
 
 from . import codedeploy_double as script
 from .codedeploy_double import CodeDeployDouble
-from .conftest import ACCESS_KEY, SECRET_KEY, Listener
+from .conftest import ACCESS_KEY, IMAGE, SECRET_KEY, Listener
 from .ecs_double import EcsDouble
-
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2"
 
 
 def bluegreen(*args: str) -> int:

@@ -17,17 +17,13 @@ from bluegreen.spec.project import Project
 
 from . import codedeploy_double as script
 from .codedeploy_double import CodeDeployDouble
-from .conftest import Listener
-
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2"
+from .conftest import IMAGE, Listener, deploy_and_follow
 
 pytestmark = pytest.mark.usefixtures("codedeploy_group")
 
 
 def run(project: Project, **request: object) -> tuple[str, list[Event]]:
-    platform = CodeDeployPlatform(project)
-    deployment_id = platform.deploy(DeployRequest(image=IMAGE, **request))  # type: ignore[arg-type]
-    return deployment_id, list(platform.events(deployment_id, follow=True))
+    return deploy_and_follow(CodeDeployPlatform(project), **request)
 
 
 def last_status(events: list[Event]) -> Status:

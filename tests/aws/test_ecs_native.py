@@ -13,18 +13,14 @@ from bluegreen.platform import DeployRequest, exit_code_for
 from bluegreen.spec.project import Project
 
 from . import ecs_double as script
-from .conftest import Listener
+from .conftest import IMAGE, Listener, deploy_and_follow
 from .ecs_double import HOOK_ID, EcsDouble
-
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2"
 
 pytestmark = pytest.mark.usefixtures("ecs_service")
 
 
 def run(project: Project, **request: object) -> tuple[str, list[Event]]:
-    platform = EcsPlatform(project)
-    arn = platform.deploy(DeployRequest(image=IMAGE, **request))  # type: ignore[arg-type]
-    return arn, list(platform.events(arn, follow=True))
+    return deploy_and_follow(EcsPlatform(project), **request)
 
 
 def test_pause_gate_passes_then_continue(project: Project, ecs: EcsDouble) -> None:

@@ -66,9 +66,9 @@ class Gate:
 
     def _probe(self, deployment_id: str, url: str) -> Generator[Event, None, bool]:
         streak, last = 0, ""
-        give_up = time.monotonic() + self.deadline
         with httpx.Client(timeout=max(self.interval, 1.0)) as client:
-            while time.monotonic() < give_up:
+            give_up = time.monotonic() + self.deadline  # after the client exists: slow hosts
+            while True:
                 answer = _ask(client, url)
                 ok = answer.isdigit() and self.healthy(int(answer))
                 streak = streak + 1 if ok else 0
@@ -79,6 +79,8 @@ class Gate:
                     line = f"test listener healthy: {streak} consecutive answers from {url}"
                     yield self._event(deployment_id, line, result="passed")
                     return True
+                if time.monotonic() >= give_up:
+                    break
                 time.sleep(self.interval)
         line = (
             f"test listener not healthy: no {self.consecutive} consecutive healthy answers "
