@@ -17,6 +17,7 @@ from botocore.validate import ParamValidator
 EXAMPLE = Path(__file__).parents[1] / "examples" / "flask-app"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:abc1234"
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/flask-app:3"
+UNVERSIONED = ARN.rpartition(":")[0]
 CLEAN_ENV = {
     k: v
     for k, v in os.environ.items()
@@ -67,8 +68,12 @@ def test_render_revision_is_a_create_deployment_revision(tmp_path: Path):
     assert json.loads(content) == appspec
 
 
-def test_render_revision_without_an_arn_is_a_usage_error():
-    out = bluegreen("render", "--what", "revision", EXAMPLE)
+@pytest.mark.parametrize(
+    "arn_args",
+    [[], ["--task-definition-arn", "flask-app:3"], ["--task-definition-arn", UNVERSIONED]],
+)
+def test_render_revision_without_a_registered_arn_is_a_usage_error(arn_args: list[str]):
+    out = bluegreen("render", "--what", "revision", *arn_args, EXAMPLE)
     assert out.returncode == 2
     assert "--task-definition-arn" in out.stderr
     assert out.stdout == ""

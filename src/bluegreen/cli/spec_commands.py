@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from ..spec.appspec import render_appspec
+from ..spec.appspec import TASK_DEFINITION_ARN, render_appspec
 from ..spec.project import load_project
 from ..spec.scaffold import scaffold
-from ..spec.taskdef import PLACEHOLDER, placeholders, render_taskdef
+from ..spec.taskdef import placeholders, render_taskdef
 
 DIR_ARGUMENT = click.argument(
     "directory", default=".", type=click.Path(file_okay=False, path_type=Path)
@@ -94,8 +94,11 @@ def render(
         click.echo(json.dumps(document, indent=2))
         return
     arn = task_definition_arn or project.appspec.target.task_definition
-    if PLACEHOLDER.search(arn):
-        raise UsageError(f"--what {what} needs --task-definition-arn (the appspec has {arn!r})")
+    if not TASK_DEFINITION_ARN.fullmatch(arn):
+        raise UsageError(
+            f"--what {what} needs --task-definition-arn with a registered task definition, "
+            f"like arn:aws:ecs:us-east-1:123456789012:task-definition/web:3; got {arn!r}"
+        )
     revision = render_appspec(project, arn)
     if what == "appspec":
         click.echo(json.dumps(json.loads(revision.content), indent=2))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from .project import Project
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+TASK_DEFINITION_ARN = re.compile(
+    r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d+"
+)
+"""What CodeDeploy needs in TaskDefinition: a registered revision, `family:N`."""
 
 
 class _AwsModel(BaseModel):
