@@ -117,6 +117,8 @@ Hook = Annotated[dict[str, NonEmpty], AfterValidator(_one_hookable_event)]
 
 class AppSpec(_AwsModel):
     version: str
+    resources: Annotated[list[Resource], Field(alias="Resources", min_length=1, max_length=1)]
+    hooks: Annotated[list[Hook], Field(alias="Hooks")] = []
 
     @field_validator("version", mode="before")
     @classmethod
@@ -124,9 +126,6 @@ class AppSpec(_AwsModel):
         if isinstance(value, bool) or value not in (0, "0.0"):
             raise ValueError("expected 0.0, the only AppSpec version")
         return "0.0"
-
-    resources: Annotated[list[Resource], Field(alias="Resources", min_length=1, max_length=1)]
-    hooks: Annotated[list[Hook], Field(alias="Hooks")] = []
 
     @property
     def target(self) -> TargetServiceProperties:
