@@ -124,6 +124,14 @@ class Project:
         command = [sys.executable, "-m", "bluegreen.cli", args[0], str(self.dir), *args[1:]]
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def deploy_first(self) -> None:
+        """The first revision, through a ready wait if the project has one."""
+        self.cli("deploy", "--no-wait")
+        summary = self.wait_for(lambda s: s["status"] in ("Ready", "Succeeded"))
+        if summary["status"] == "Ready":
+            self.cli("continue")
+            self.wait_for(lambda s: s["status"] == "Succeeded")
+
     def status(self) -> dict[str, Any]:
         result = self.cli("status", "--output", "json")
         return dict(json.loads(result.stdout))

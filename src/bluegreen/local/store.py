@@ -74,20 +74,21 @@ class Store:
 
     # revisions
     def register_revision(self, taskdef: dict[str, Any]) -> str:
-        """`family:N`; the same content as the family's newest revision is not registered twice."""
+        """`family:N`; content registered before keeps its revision (a rollback redeploys it)."""
         family = str(taskdef.get("family") or "task")
         content = json.dumps(taskdef, sort_keys=True)
-        newest = self.db.execute(
-            "SELECT id, number, taskdef FROM revisions WHERE family = ? ORDER BY number DESC",
-            (family,),
+        same = self.db.execute(
+            "SELECT id FROM revisions WHERE family = ? AND taskdef = ?", (family, content)
         ).fetchone()
-        if newest and newest["taskdef"] == content:
-            return str(newest["id"])
-        number = (newest["number"] if newest else 0) + 1
-        revision = f"{family}:{number}"
+        if same:
+            return str(same["id"])
+        newest = self.db.execute(
+            "SELECT MAX(number) FROM revisions WHERE family = ?", (family,)
+        ).fetchone()[0]
+        revision = f"{family}:{(newest or 0) + 1}"
         self.db.execute(
             "INSERT INTO revisions VALUES (?, ?, ?, ?, ?)",
-            (revision, family, number, content, time.time()),
+            (revision, family, (newest or 0) + 1, content, time.time()),
         )
         return revision
 
