@@ -232,3 +232,30 @@ def test_an_image_only_in_the_registry_is_pulled(
         await task.stop(2.0)
 
     run(scenario)
+
+
+def test_a_start_cancelled_midway_leaves_no_container(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    spec = task_spec(tmp_path)
+    label = {"label": f"{LABEL_TASK}={spec.task_id}"}
+
+    async def scenario() -> None:
+        driver = DockerDriver(tmp_path / "state")
+        await driver.client()
+        starting = asyncio.create_task(driver.start(spec))
+        await asyncio.sleep(0)  # now inside the engine calls, in the driver's thread
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        for _ in range(200):
+            if docker_client.containers.list(all=True, filters=label):
+                break
+            await asyncio.sleep(0.01)  # the thread goes on and creates it...
+        for _ in range(200):
+            if not docker_client.containers.list(all=True, filters=label):
+                return
+            await asyncio.sleep(0.05)  # ...and then it is removed
+        raise AssertionError("the container of the cancelled start is still there")
+
+    run(scenario)

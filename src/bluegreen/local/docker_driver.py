@@ -21,7 +21,7 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,8 +138,7 @@ class DockerTask:
         for thread in self._log_threads:
             thread.join(timeout=LOG_DRAIN_TIMEOUT)
         for _, container in self.containers:
-            with contextlib.suppress(DockerException):
-                container.remove(force=True, v=True)
+            _remove(container)
 
 
 class DockerDriver:
@@ -162,10 +161,22 @@ class DockerDriver:
         plans = plan_task(spec)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         since = time.time() - 1  # the watcher replays from here: no exit goes unseen
-        containers = await _blocking(self.executor, _start_all, client, spec, plans)
+        starting = _blocking(self.executor, _start_all, client, spec, plans)
+        try:
+            containers = await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # The caller gave up (a task set stopped mid-start); the thread goes on.
+            starting.add_done_callback(self._discard)
+            raise
         task = DockerTask(spec, containers, self.executor)
         task.watch(client, since)
         return task
+
+    def _discard(self, starting: asyncio.Future[list[tuple[ContainerPlan, Container]]]) -> None:
+        """Remove the containers of a start nobody awaits any more."""
+        if not starting.cancelled() and starting.exception() is None:
+            for _, container in starting.result():
+                self.executor.submit(_remove, container)
 
     async def cleanup_orphans(self, project_key: str) -> int:
         """Remove every container labelled with this project; how many tasks they were."""
@@ -173,7 +184,9 @@ class DockerDriver:
         return await _blocking(self.executor, _remove_project, client, project_key)
 
 
-def _blocking(executor: ThreadPoolExecutor, call: Callable[..., T], *args: Any) -> Awaitable[T]:
+def _blocking(
+    executor: ThreadPoolExecutor, call: Callable[..., T], *args: Any
+) -> asyncio.Future[T]:
     return asyncio.get_running_loop().run_in_executor(executor, call, *args)
 
 
@@ -199,8 +212,7 @@ def _start_all(
             container.start()
     except DockerException as exc:
         for _, container in started:
-            with contextlib.suppress(DockerException):
-                container.remove(force=True, v=True)
+            _remove(container)
         raise PlatformError(f"task {spec.task_id} could not start: {_explain(exc)}") from exc
     return started
 
@@ -248,11 +260,15 @@ def _stop(container: Container, timeout: float) -> None:
         container.stop(timeout=math.ceil(max(0.0, timeout)))  # whole seconds, never sooner
 
 
+def _remove(container: Container) -> None:
+    with contextlib.suppress(DockerException):
+        container.remove(force=True, v=True)
+
+
 def _remove_project(client: docker.DockerClient, project_key: str) -> int:
     found = client.containers.list(all=True, filters={"label": f"{LABEL_PROJECT}={project_key}"})
     for container in found:
-        with contextlib.suppress(DockerException):
-            container.remove(force=True, v=True)
+        _remove(container)
     return len({c.labels.get(LABEL_TASK) for c in found})
 
 
