@@ -234,6 +234,7 @@ class LoadGenerator:
 
 
 def events(stdout: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects in `--output json` output, one per line."""
     for line in stdout.splitlines():
         if line.startswith("{"):
             yield json.loads(line)

@@ -1,0 +1,91 @@
+"""The daemon's own life: up/down, its token, and recovery from SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from bluegreen.local.state_dir import StateDir, pid_alive
+
+from .harness import LoadGenerator, Project, events, make_project
+
+
+def daemon_pid(project: Project) -> int:
+    info = json.loads((project.dir / ".bluegreen" / "daemon.json").read_text())
+    return int(info["pid"])
+
+
+def test_sigkill_mid_deployment_recovers_the_stable_revision(
+    start_platform: Callable[..., Project],
+) -> None:
+    project = start_platform(ready_wait="60s")
+    project.deploy_first()
+    project.cli("deploy", "--set", "APP_VERSION=v2", "--no-wait")
+    project.wait_for(lambda s: s["status"] == "Ready")
+    task_pids = [int(p.read_text()) for p in (project.dir / ".bluegreen" / "tasks").glob("*.pid")]
+    assert len(task_pids) == 4  # blue and green, two each
+    pid = daemon_pid(project)
+    os.kill(pid, signal.SIGKILL)
+    while pid_alive(pid):
+        time.sleep(0.01)
+
+    assert "started" in project.cli("up").stdout
+    assert not [p for p in task_pids if pid_alive(p)], "the dead daemon's tasks still run"
+    with LoadGenerator(project.prod_url) as load:
+        time.sleep(1)
+    load.assert_no_failures()
+    assert set(load.versions) == {"v1"}
+    history = project.cli("history", "--output", "json").stdout
+    interrupted, first = list(events(history))[:2]
+    assert interrupted["status"] == "Failed" and "controller restarted" in interrupted["message"]
+    assert first["status"] == "Succeeded" and first["revision"] == "web:1"
+
+
+def test_up_twice_and_a_stale_daemon_file(start_platform: Callable[..., Project]) -> None:
+    project = start_platform()
+    assert "already running" in project.cli("up").stdout
+    pid = daemon_pid(project)
+    project.cli("down")
+    assert not pid_alive(pid)
+    assert "not running" in project.cli("down").stdout
+    stale = project.dir / ".bluegreen" / "daemon.json"
+    stale.write_text(json.dumps({"pid": pid, "port": 9}))
+    assert "started" in project.cli("up").stdout
+    assert daemon_pid(project) != pid
+
+
+def test_admin_api_wants_the_token(start_platform: Callable[..., Project]) -> None:
+    project = start_platform()
+    state = StateDir.of(project.dir)
+    assert state.token_file.stat().st_mode & 0o777 == 0o600
+    info = state.read_info()
+    assert info is not None
+    assert httpx.get(f"{info.url}/api/deployments").status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert httpx.get(f"{info.url}/api/deployments", headers=wrong).status_code == 401
+    right = {"Authorization": f"Bearer {state.token()}"}
+    assert httpx.get(f"{info.url}/api/deployments", headers=right).status_code == 200
+
+
+def test_commands_without_a_daemon_exit_4(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "idle")
+    result = project.cli("deploy", check=False)
+    assert result.returncode == 4
+    assert "bluegreen up" in result.stderr
+    assert not (tmp_path / "idle" / ".bluegreen" / "state.db").exists()
+
+
+def test_bad_files_exit_2_and_start_nothing(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "broken")
+    config = project.dir / "bluegreen.toml"
+    config.write_text(config.read_text().replace('interval = "100ms"', 'interval = "soon"'))
+    result = project.cli("up", check=False)
+    assert result.returncode == 2
+    assert "bluegreen.toml" in result.stderr and "interval" in result.stderr
+    assert not (project.dir / ".bluegreen").exists()
