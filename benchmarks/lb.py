@@ -118,12 +118,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--proxies", default=",".join(PROXIES), help="which proxies to compare")
     parser.add_argument("--scenario-seconds", type=float, default=8.0)
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
     )
     args = parser.parse_args()
-    names = available_proxies()
+    names = [name for name in available_proxies() if name in args.proxies.split(",")]
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="bluegreen-bench-") as tmp:
         workdir = Path(tmp)

@@ -23,7 +23,7 @@ from .messages import (
     chunk,
     copy_headers,
     error_response,
-    head_of,
+    plain_response_head,
     scan_headers,
 )
 from .metrics import Source
@@ -154,9 +154,12 @@ class Exchange:
         pending, self.pending = self.pending, None
         assert pending is not None
         connection.write(b"".join(pending))
-        self.sent_at = self.client.loop.time()
-        self.client.update_buffer_pause()
-        self.client.attached(connection)
+        client = self.client
+        self.sent_at = client.loop.time()
+        if client.paused:
+            client.update_buffer_pause()
+        if client.writing_paused:
+            client.attached(connection)
 
     def _leave_target(self) -> None:
         if self.target is not None:
@@ -189,34 +192,15 @@ class Exchange:
         self.status = status
         self.response_started = True
         self.retained = None
-        framing = scan_headers(connection.headers, HOP_BY_HOP)
-        head = self._passed_through(connection, framing)
-        self.client.out.append(head or self._rebuilt(connection, framing))
+        head = None
+        if self.keep_alive and not self.http10 and status >= 200 and self.method != b"HEAD":
+            head = plain_response_head(connection.chunk)
+        if head is None:
+            head = self._rebuilt(connection, scan_headers(connection.headers, HOP_BY_HOP))
+        self.client.out.append(head)
         if self.method == b"HEAD":
             connection.fresh_parser()
             self.response_complete(connection)
-
-    def _passed_through(self, connection: UpstreamConnection, framing: Framing) -> bytes | None:
-        """The target's head as received, when all it needs is losing the
-        `Connection: keep-alive` that keep-alive targets send: the common case,
-        and rebuilding it would be most of the proxy's work per request."""
-        if (
-            framing.content_length is None
-            or framing.chunked
-            or framing.hop > 1
-            or not self.keep_alive
-            or self.http10
-            or self.status < 200
-            or self.method == b"HEAD"
-        ):
-            return None
-        head = head_of(connection.chunk)
-        if head is None or not framing.hop:
-            return head
-        if framing.connection != [b"keep-alive"]:
-            return None
-        stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
-        return stripped if len(stripped) < len(head) else None
 
     def _rebuilt(self, connection: UpstreamConnection, framing: Framing) -> bytes:
         status = self.status
@@ -321,7 +305,7 @@ class Exchange:
             self.group.metrics.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
         target = self.target
         if target is not None:
-            target.counters.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
+            target.counters.count(self.status, source)
         connection, self.upstream = self.upstream, None
         if connection is not None and not keep_upstream:
             connection.exchange = None

@@ -10,6 +10,7 @@ refused with 400 even where llhttp would have caught it already.
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 HOP_BY_HOP = frozenset(
@@ -179,3 +180,28 @@ def chunk(data: bytes) -> bytes:
 
 
 LAST_CHUNK = b"0\r\n\r\n"
+
+
+# `\nname:` can only start a header line in a head that llhttp accepted.
+FRAMING_HEADERS = re.compile(
+    rb"\n(content-length|connection|keep-alive|proxy-connection|te|trailer|transfer-encoding"
+    rb"|upgrade):",
+    re.IGNORECASE,
+)
+
+
+def plain_response_head(data: bytes | None) -> bytes | None:
+    """The response head at the start of `data`, passed on as received when all
+    it needs is losing the `Connection: keep-alive` keep-alive targets send:
+    the common case, where rebuilding it would be most of the proxy's work.
+    None when it has to be rebuilt (no Content-Length, other hop-by-hop headers)."""
+    head = head_of(data)
+    if head is None:
+        return None
+    found = [name.lower() for name in FRAMING_HEADERS.findall(head)]
+    if found == [b"content-length"]:
+        return head
+    if sorted(found) != [b"connection", b"content-length"]:
+        return None
+    stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
+    return stripped if len(stripped) < len(head) else None

@@ -38,6 +38,7 @@ LATENCY_BOUNDS = (
     0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0,
     15.0, 30.0, 60.0, float("inf"),
 )  # fmt: skip
+STATUS_CLASSES = tuple(f"{n}xx" for n in range(10))
 SLOT_SECONDS = 0.25
 RETENTION_SECONDS = 900.0
 
@@ -65,26 +66,16 @@ class MetricsSnapshot:
 
 
 class Counters:
-    """Cumulative totals, for Prometheus."""
+    """Cumulative requests by status class and source, for Prometheus."""
 
-    __slots__ = ("bytes_in", "bytes_out", "latency_buckets", "latency_sum", "requests")
+    __slots__ = ("requests",)
 
     def __init__(self) -> None:
         self.requests: dict[tuple[str, Source], int] = {}
-        self.latency_buckets = [0] * len(LATENCY_BOUNDS)
-        self.latency_sum = 0.0
-        self.bytes_in = 0
-        self.bytes_out = 0
 
-    def observe(
-        self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
-    ) -> None:
-        key = (f"{status // 100}xx", source)
+    def count(self, status: int, source: Source) -> None:
+        key = (STATUS_CLASSES[status // 100], source)
         self.requests[key] = self.requests.get(key, 0) + 1
-        self.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
-        self.latency_sum += latency
-        self.bytes_in += bytes_in
-        self.bytes_out += bytes_out
 
 
 class _Slot:
@@ -98,14 +89,27 @@ class _Slot:
 
 
 class GroupMetrics(Counters):
-    """Cumulative totals plus recent time slots for windowed snapshots."""
+    """Cumulative totals and latency histogram, plus recent time slots for
+    windowed snapshots."""
 
-    __slots__ = ("_clock", "_in_flight", "_slots")
+    __slots__ = (
+        "_clock",
+        "_in_flight",
+        "_slots",
+        "bytes_in",
+        "bytes_out",
+        "latency_buckets",
+        "latency_sum",
+    )
 
     def __init__(
         self, in_flight: Callable[[], int], clock: Callable[[], float] = time.monotonic
     ) -> None:
         super().__init__()
+        self.latency_buckets = [0] * len(LATENCY_BOUNDS)
+        self.latency_sum = 0.0
+        self.bytes_in = 0
+        self.bytes_out = 0
         self._in_flight = in_flight
         self._clock = clock
         self._slots: deque[_Slot] = deque(maxlen=int(RETENTION_SECONDS / SLOT_SECONDS))
@@ -113,7 +117,12 @@ class GroupMetrics(Counters):
     def observe(
         self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
     ) -> None:
-        super().observe(status, source, latency, bytes_in, bytes_out)
+        self.count(status, source)
+        bucket = bisect_left(LATENCY_BOUNDS, latency)
+        self.latency_buckets[bucket] += 1
+        self.latency_sum += latency
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
         index = int(self._clock() / SLOT_SECONDS)
         slots = self._slots
         if not slots or slots[-1].index != index:
@@ -124,7 +133,7 @@ class GroupMetrics(Counters):
             slot.errors += 1
             if source is Source.PROXY:
                 slot.proxy_errors += 1
-        slot.latency[bisect_left(LATENCY_BOUNDS, latency)] += 1
+        slot.latency[bucket] += 1
         slot.bytes_in += bytes_in
         slot.bytes_out += bytes_out
 

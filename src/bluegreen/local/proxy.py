@@ -195,9 +195,11 @@ class ClientConnection(asyncio.Protocol):
             upstream.transport.pause_reading()
 
     def exchange_finished(self, exchange: Exchange) -> None:
-        if self.queue and self.queue[0] is exchange:
-            self.queue.popleft()
-        self.pause_for(None, False)
+        queue = self.queue
+        if queue and queue[0] is exchange:
+            queue.popleft()
+        if self.paused:
+            self._set_paused(UPSTREAM, False)
         if self.tunnel is not None:
             return
         if not exchange.keep_alive:
@@ -205,9 +207,12 @@ class ClientConnection(asyncio.Protocol):
             return
         self.since = self.loop.time()
         self.flush()
-        if self.queue and self.queue[0].pending is not None:
-            self.queue[0].dispatch()
-        self.update_buffer_pause()
+        if queue:
+            if queue[0].pending is not None:
+                queue[0].dispatch()
+            self.update_buffer_pause()
+        elif self.paused:
+            self._set_paused(BUFFER, False)
 
     def start_tunnel(self, upstream: UpstreamConnection) -> None:
         self.tunnel = upstream
@@ -225,7 +230,8 @@ class ClientConnection(asyncio.Protocol):
             and queue[-1].pending is not None
             and queue[-1].pending_size > self.settings.pause_above
         )
-        self._set_paused(BUFFER, waiting)
+        if waiting or self.paused & BUFFER:
+            self._set_paused(BUFFER, waiting)
 
     def _set_paused(self, reason: int, on: bool) -> None:
         before = self.paused
