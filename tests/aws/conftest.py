@@ -251,5 +251,5 @@ def ecs_service() -> None:
 
 def deploy_and_follow(platform: Platform, **request: Any) -> tuple[str, list[Event]]:
     """Deploy IMAGE and follow to the end, as `bluegreen deploy` does."""
-    deployment_id = platform.deploy(DeployRequest(image=IMAGE, **request))
+    deployment_id = platform.deploy(DeployRequest(**{"image": IMAGE, **request}))
     return deployment_id, list(platform.events(deployment_id, follow=True))

@@ -72,7 +72,9 @@ class EcsDouble(BotocoreDouble):
         super().__init__("ecs")
         self.plan: list[Callable[[], Script]] = []
         self.scripts: dict[str, Script] = {}
+        self.revisions: dict[str, str] = {}
         self.handlers.update(
+            DescribeServiceRevisions=self._revisions,
             ListServiceDeployments=self._list,
             DescribeServiceDeployments=self._describe,
             ContinueServiceDeployment=self._continue,
@@ -81,15 +83,37 @@ class EcsDouble(BotocoreDouble):
 
     def attach(self, session: boto3.session.Session) -> None:
         super().attach(session)
+        session.events.register("before-call.ecs.UpdateService", self._updating)
         session.events.register("after-call.ecs.UpdateService", self._updated)
 
+    def _updating(self, **_: Any) -> None:
+        """Remember what the service ran before: the new deployment's source revision."""
+        if not self.revisions:
+            services = (
+                boto3.session.Session()
+                .client("ecs")
+                .describe_services(cluster="prod", services=["web"])["services"]
+            )
+            self.revisions[f"{ARN}:service-revision/prod/web/0"] = services[0]["taskDefinition"]
+
     def _updated(self, parsed: dict[str, Any], **_: Any) -> None:
-        service = parsed["service"]
+        if "service" not in parsed:
+            return
         arn = f"{ARN}:service-deployment/prod/web/sd{len(self.scripts):04d}"
+        source = list(self.revisions)[-1]
+        target = f"{ARN}:service-revision/prod/web/{len(self.revisions)}"
+        self.revisions[target] = parsed["service"]["taskDefinition"]
         script = self.plan.pop(0)() if self.plan else paused()
-        script.frames[0]["created"] = now()
-        script.frames[0]["taskDefinition"] = service["taskDefinition"]
+        script.frames[0].update(created=now(), source=source, target=target)
         self.scripts[arn] = script
+
+    def _revisions(self, params: dict[str, Any]) -> dict[str, Any]:
+        found = [
+            {"serviceRevisionArn": arn, "taskDefinition": self.revisions[arn]}
+            for arn in params["serviceRevisionArns"]
+            if arn in self.revisions
+        ]
+        return {"serviceRevisions": found, "failures": []}
 
     def _list(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = set(params.get("status") or [])
@@ -161,7 +185,7 @@ def service_deployment(arn: str, script: Script) -> dict[str, Any]:
         "createdAt": script.frames[0]["created"],
         "status": current["status"],
         "targetServiceRevision": {
-            "arn": f"{ARN}:service-revision/prod/web/{len(arn)}",
+            "arn": script.frames[0]["target"],
             "requestedTaskCount": 2,
             "runningTaskCount": 2 if current["lifecycleStage"] != "SCALE_UP" else 0,
             "pendingTaskCount": 0,
@@ -170,7 +194,7 @@ def service_deployment(arn: str, script: Script) -> dict[str, Any]:
         },
         "sourceServiceRevisions": [
             {
-                "arn": f"{ARN}:service-revision/prod/web/1",
+                "arn": script.frames[0]["source"],
                 "requestedTaskCount": 2,
                 "runningTaskCount": 2,
                 "pendingTaskCount": 0,

@@ -171,3 +171,19 @@ def test_status_history_and_stop(project: Project, codedeploy: CodeDeployDouble)
     assert history[-1].status is Status.STOPPED
     assert history[0].rollback_of == deployment_id
     assert history[-1].revision.startswith("web:")
+
+
+def test_rollback_redeploys_the_previous_good_revision(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    codedeploy.plan += [script.no_gate, script.no_gate, script.no_gate, script.no_gate]
+    platform = CodeDeployPlatform(project)
+    first, _ = deploy_and_follow(platform)
+    deploy_and_follow(platform, image=IMAGE.replace(":v2", ":v3"))
+    again = platform.rollback()
+    list(platform.events(again, follow=True))
+    revisions = [platform.status(d).revision for d in (first, again)]
+    assert revisions[0] == revisions[1]
+    assert platform.status(again).status is Status.SUCCEEDED
+    named = platform.rollback(revisions[0])
+    assert platform.status(named).revision == revisions[0]

@@ -112,3 +112,15 @@ def test_missing_credentials_is_exit_4(
     with pytest.raises(PlatformError, match="no AWS credentials found") as caught:
         EcsPlatform(project).deploy(DeployRequest(image=IMAGE))
     assert caught.value.exit_code == 4
+
+
+def test_rollback_redeploys_what_the_last_success_replaced(
+    project: Project, ecs: EcsDouble
+) -> None:
+    before = boto3.client("ecs").describe_services(cluster="prod", services=["web"])
+    first = before["services"][0]["taskDefinition"]
+    run(project)
+    platform = EcsPlatform(project)
+    arn = platform.rollback()
+    assert ecs.called("UpdateService")[-1]["taskDefinition"] == first
+    assert list(platform.events(arn, follow=True))[-1].status is Status.SUCCEEDED

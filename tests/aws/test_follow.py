@@ -111,7 +111,7 @@ def test_codedeploy_summary_reads_task_definition_from_revision() -> None:
 
 def test_ecs_stages_compare_by_position() -> None:
     script = paused()
-    script.frames[0]["created"] = datetime.now(UTC)
+    script.frames[0].update(created=datetime.now(UTC), source="arn:rev/1", target="arn:rev/2")
     script.index = 2  # TEST_TRAFFIC_SHIFT: earlier stages are done even if never seen
     snapshot = ecs_reading.snapshot(service_deployment("arn:sd", script))
     assert snapshot.steps[LifecycleEvent.AFTER_INSTALL].status is StepStatus.SUCCEEDED
