@@ -1,0 +1,81 @@
+"""The event renderers, fed real engine events from a whole deployment."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from bluegreen.cli.output import JsonLines, LiveView, PlainLines, format_line, traffic_bar
+from bluegreen.engine.deployment import Deployment
+from bluegreen.engine.events import Event, Weights
+from bluegreen.engine.inputs import Started, TaskSetReady, Tick, ValidationResult
+from bluegreen.engine.settings import DeploymentSettings, ValidationSettings
+
+
+def deployment_events() -> list[Event]:
+    """A canary deployment driven by hand with a fake clock."""
+    settings = DeploymentSettings(
+        revision="web:2",
+        blue_revision="web:1",
+        schedule=((0.0, 20), (10.0, 100)),
+        config_name="canary 20% 10s",
+        validation=ValidationSettings(consecutive_successes=1),
+        termination_wait=0,
+    )
+    engine = Deployment("d-1", settings)
+    out = []
+    for item in (
+        Started(at=1),
+        TaskSetReady(at=2),
+        ValidationResult(at=3, ok=True),
+        Tick(at=20),
+    ):
+        out += engine.handle(item)
+    return [a.event for a in out if hasattr(a, "event")]
+
+
+def test_plain_lines_say_what_happened() -> None:
+    buffer = io.StringIO()
+    with PlainLines(Console(file=buffer, width=200)) as sink:
+        for event in deployment_events():
+            sink.show(event)
+    text = buffer.getvalue()
+    assert "[traffic] production traffic: blue 80% green 20%" in text
+    assert text.strip().splitlines()[-1].endswith("[status] deployed web:2")
+
+
+def test_json_lines_round_trip() -> None:
+    buffer = io.StringIO()
+    events = deployment_events()
+    with JsonLines(buffer) as sink:
+        for event in events:
+            sink.show(event)
+    parsed = [Event.from_dict(json.loads(line)) for line in buffer.getvalue().splitlines()]
+    assert parsed == events
+
+
+def test_live_view_shows_steps_split_and_verdict() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120)
+    with LiveView(console) as view:
+        for event in deployment_events():
+            view.show(event)
+    assert view.status.value == "Succeeded"
+    assert view.weights == Weights(0, 100)
+    assert str(view.steps["AllowTraffic"]) == "Succeeded"
+    screen = buffer.getvalue()
+    assert "AllowTraffic" in screen and "100% green" in screen
+
+
+def test_traffic_bar_is_proportional() -> None:
+    bar = traffic_bar(Weights(75, 25), width=20).plain
+    assert bar.count("█") == 20
+    assert "blue  75%" in bar and "25% green" in bar
+    assert "no production traffic" in traffic_bar(None).plain
+
+
+def test_format_line_has_clock_kind_and_message() -> None:
+    event = deployment_events()[0]
+    assert format_line(event).split(" ", 1)[1].startswith("[status] deploying web:2")
