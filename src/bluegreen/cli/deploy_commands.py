@@ -33,6 +33,11 @@ OUTPUT_OPTION = click.option(
 )
 
 
+DEPLOYMENT_OPTION = click.option(
+    "--deployment", "deployment_id", metavar="ID", help="A deployment id; default: the newest."
+)
+
+
 def platform_option(command: F) -> F:
     option = click.option(
         "--platform",
@@ -116,14 +121,14 @@ def deploy(
 
 @click.command()
 @DIR_ARGUMENT
-@click.argument("deployment_id", required=False)
+@DEPLOYMENT_OPTION
 @platform_option
 @click.option("--watch", "follow", is_flag=True, help="Follow it live until it ends.")
 @OUTPUT_OPTION
 def status(
     directory: Path, deployment_id: str | None, platform_name: str, follow: bool, output: str
 ) -> None:
-    """The newest deployment (or DEPLOYMENT_ID): status, revision, traffic."""
+    """The newest deployment (or --deployment ID): status, revision, traffic."""
     platform = _platform(directory, platform_name)
     summary = platform.status(deployment_id)
     if follow and not summary.status.terminal:
@@ -144,7 +149,7 @@ def history(directory: Path, platform_name: str, limit: int, output: str) -> Non
 
 @click.command(name="continue")
 @DIR_ARGUMENT
-@click.argument("deployment_id", required=False)
+@DEPLOYMENT_OPTION
 @platform_option
 def continue_(directory: Path, deployment_id: str | None, platform_name: str) -> None:
     """Leave the ready wait now, or end the termination wait early."""
@@ -154,7 +159,7 @@ def continue_(directory: Path, deployment_id: str | None, platform_name: str) ->
 
 @click.command()
 @DIR_ARGUMENT
-@click.argument("deployment_id", required=False)
+@DEPLOYMENT_OPTION
 @platform_option
 @click.option("--no-rollback", is_flag=True, help="Leave traffic where it is.")
 @OUTPUT_OPTION
