@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bluegreen.aws import codedeploy_reading, ecs_reading
 from bluegreen.aws.follow import Polling, follow
+from bluegreen.aws.gate import Gate
 from bluegreen.aws.progress import Snapshot, Step, changes
 from bluegreen.engine.events import EventKind, LifecycleEvent, Status, StepStatus, Weights
 from bluegreen.errors import DeploymentTimedOut, ExitCode
@@ -120,3 +122,41 @@ def test_ecs_stages_compare_by_position() -> None:
     script.index = 3
     ready = ecs_reading.snapshot(service_deployment("arn:sd", script))
     assert ready.status is Status.READY and ready.gate_token
+
+
+class Scripted:
+    """Snapshots in order (the last repeats); records what the follower answered."""
+
+    def __init__(self, snapshots: list[Snapshot]) -> None:
+        self.snapshots = snapshots
+        self.answers: list[tuple[str, int]] = []
+        self.polls = 0
+
+    def snapshot(self, deployment_id: str) -> Snapshot:
+        self.polls += 1
+        return self.snapshots[min(self.polls, len(self.snapshots)) - 1]
+
+    def resume(self, snapshot: Snapshot) -> None:
+        self.answers.append(("resume", self.polls))
+
+    def abort(self, snapshot: Snapshot) -> None:
+        self.answers.append(("abort", self.polls))
+
+
+def ready(test_traffic: StepStatus) -> Snapshot:
+    steps = {LifecycleEvent.ALLOW_TEST_TRAFFIC: Step(test_traffic)}
+    return Snapshot("d-1", Status.READY, steps)
+
+
+def test_gate_waits_until_test_traffic_is_on_green(tmp_path: Path) -> None:
+    controller = Scripted(
+        [
+            ready(StepStatus.IN_PROGRESS),
+            ready(StepStatus.SUCCEEDED),
+            Snapshot("d-1", Status.SUCCEEDED),
+        ]
+    )
+    gate = Gate(None, "/", 1, 0.01, 5.0, "exit 0", lambda code: True, tmp_path)
+    events = list(follow(controller, "d-1", follow=True, gate=gate, polling=FAST))
+    assert controller.answers == [("resume", 2)]
+    assert events[-1].status is Status.SUCCEEDED

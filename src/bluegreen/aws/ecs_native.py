@@ -63,7 +63,7 @@ class EcsPlatform(AwsPlatform):
                 taskDefinition=arn,
                 deploymentConfiguration=self.deployment_configuration(),
             )
-            return self._started_after(time.time() - 1)
+            return self._started()
 
     def deployment_configuration(self) -> dict[str, Any]:
         """The service's current settings with our strategy, bake time and gate hook."""
@@ -114,13 +114,16 @@ class EcsPlatform(AwsPlatform):
             time.sleep(pause)
             pause = self.polling.next(pause, changed=False)
 
-    def _started_after(self, since: float) -> str:
-        """The service deployment UpdateService just started (listed shortly after)."""
+    def _started(self) -> str:
+        """The service deployment UpdateService just started.
+
+        None was active before it (`_wait_for_slot`), so the newest active one
+        is ours; ECS may list it a moment after UpdateService returns.
+        """
         for attempt in range(10):
-            for brief in self._list(list(reading.ACTIVE)):
-                created = brief.get("createdAt")
-                if created is None or created.timestamp() >= since:
-                    return str(brief["serviceDeploymentArn"])
+            active = self._list(list(reading.ACTIVE), limit=1)
+            if active:
+                return str(active[0]["serviceDeploymentArn"])
             time.sleep(self.polling.first * (attempt + 1) / 4)
         raise PlatformError("UpdateService succeeded but ECS lists no new service deployment")
 
@@ -206,7 +209,7 @@ class EcsPlatform(AwsPlatform):
                 taskDefinition=task_definition,
                 deploymentConfiguration=self.deployment_configuration(),
             )
-            return self._started_after(time.time() - 1)
+            return self._started()
 
     def _previous_task_definition(self) -> str:
         """What the newest successful deployment replaced."""

@@ -16,7 +16,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ..engine.events import Event, EventKind, Status, Weights
+from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
 from ..errors import DeploymentTimedOut
 from ..spec.duration import parse_duration
 from .gate import Gate
@@ -92,7 +92,7 @@ def _watch(
         before = now
         if not follow or now.status.terminal:
             return now
-        if now.status is Status.READY and not gated:
+        if now.status is Status.READY and not gated and _test_traffic_on_green(now):
             gated = True
             yield from _decide(controller, now, gate)
         if time.monotonic() > give_up:
@@ -102,6 +102,12 @@ def _watch(
             )
         pause = polling.next(pause, bool(events))
         time.sleep(pause)
+
+
+def _test_traffic_on_green(ready: Snapshot) -> bool:
+    """Ready comes after AllowTestTraffic; wait for the service to say it is done."""
+    step = ready.steps.get(LifecycleEvent.ALLOW_TEST_TRAFFIC)
+    return step is None or step.status not in (StepStatus.PENDING, StepStatus.IN_PROGRESS)
 
 
 def _decide(controller: Controller, ready: Snapshot, gate: Gate | None) -> Iterator[Event]:

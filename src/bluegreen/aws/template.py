@@ -17,24 +17,13 @@ from typing import Any
 import yaml
 
 from ..spec.config import BluegreenConfig
-from .ecs_native import ecs_strategy, minutes
+from .cfn import attr, ref, role, sub
+from .template_controllers import codedeploy_resources, ecs_deployment, ecs_resources
 
 CONTROLLERS = ("codedeploy", "ecs")
 PRODUCTION_PORT = 80
 TEST_PORT = 8080
 ALARM_5XX_THRESHOLD = 5
-
-
-def ref(name: str) -> dict[str, Any]:
-    return {"Ref": name}
-
-
-def attr(name: str, attribute: str) -> dict[str, Any]:
-    return {"Fn::GetAtt": [name, attribute]}
-
-
-def sub(text: str) -> dict[str, Any]:
-    return {"Fn::Sub": text}
 
 
 def render_template(config: BluegreenConfig, controller: str) -> str:
@@ -52,9 +41,9 @@ def build_template(config: BluegreenConfig, controller: str) -> dict[str, Any]:
         **_alarms(),
     }
     if controller == "codedeploy":
-        resources.update(_codedeploy(config))
+        resources.update(codedeploy_resources(config))
     else:
-        resources.update(_ecs_roles())
+        resources.update(ecs_resources())
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"bluegreen: {config.service.name} on ECS Fargate, {controller} blue/green",
@@ -199,7 +188,7 @@ def _task(config: BluegreenConfig) -> dict[str, Any]:
         },
     }
     return {
-        "TaskExecutionRole": _role(
+        "TaskExecutionRole": role(
             "ecs-tasks.amazonaws.com",
             "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
         ),
@@ -214,25 +203,6 @@ def _task(config: BluegreenConfig) -> dict[str, Any]:
                 "ExecutionRoleArn": attr("TaskExecutionRole", "Arn"),
                 "ContainerDefinitions": [container],
             },
-        },
-    }
-
-
-def _role(principal: str, policy: str) -> dict[str, Any]:
-    return {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": principal},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            "ManagedPolicyArns": [sub(policy)],
         },
     }
 
@@ -262,7 +232,7 @@ def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
         properties["DeploymentController"] = {"Type": "CODE_DEPLOY"}
     else:
         properties["DeploymentController"] = {"Type": "ECS"}
-        properties["DeploymentConfiguration"] = _ecs_deployment(config)
+        properties["DeploymentConfiguration"] = ecs_deployment(config)
         balancer["AdvancedConfiguration"] = {
             "AlternateTargetGroupArn": ref("TargetGroupGreen"),
             "ProductionListenerRule": ref("ProductionRule"),
@@ -275,50 +245,6 @@ def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
             "DependsOn": ["ProductionListener", "TestListener"],
             "Properties": properties,
         }
-    }
-
-
-def _ecs_deployment(config: BluegreenConfig) -> dict[str, Any]:
-    """The same strategy keys UpdateService gets, in CloudFormation's spelling."""
-    settings = pascal(ecs_strategy(config.deployment.config))
-    settings["BakeTimeInMinutes"] = minutes(config.deployment.termination_wait)
-    return settings
-
-
-def pascal(value: Any) -> Any:
-    """API keys (camelCase) as CloudFormation properties (PascalCase)."""
-    if isinstance(value, dict):
-        return {key[:1].upper() + key[1:]: pascal(item) for key, item in value.items()}
-    return value
-
-
-def _ecs_roles() -> dict[str, Any]:
-    """ECS-native blue/green moves listener rules itself, through this role."""
-    return {
-        "EcsLoadBalancerRole": _role(
-            "ecs.amazonaws.com",
-            "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
-        ),
-        "ProductionRule": _rule("ProductionListener"),
-        "TestRule": _rule("TestListener"),
-    }
-
-
-def _rule(listener: str) -> dict[str, Any]:
-    forward = {
-        "TargetGroups": [
-            {"TargetGroupArn": ref("TargetGroupBlue"), "Weight": 100},
-            {"TargetGroupArn": ref("TargetGroupGreen"), "Weight": 0},
-        ]
-    }
-    return {
-        "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
-        "Properties": {
-            "ListenerArn": ref(listener),
-            "Priority": 1,
-            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
-            "Actions": [{"Type": "forward", "ForwardConfig": forward}],
-        },
     }
 
 
@@ -344,68 +270,6 @@ def _alarm_5xx(target_group: str) -> dict[str, Any]:
             "ComparisonOperator": "GreaterThanOrEqualToThreshold",
             "TreatMissingData": "notBreaching",
         },
-    }
-
-
-def _codedeploy(config: BluegreenConfig) -> dict[str, Any]:
-    deployment = config.deployment
-    cluster, service = config.aws.cluster, config.aws.service or config.service.name
-    ready_minutes = minutes(max(deployment.ready_wait, config.validation.deadline + 600))
-    group: dict[str, Any] = {
-        "ApplicationName": ref("Application"),
-        "DeploymentGroupName": config.aws.codedeploy_group or f"DgpECS-{cluster}-{service}",
-        "ServiceRoleArn": attr("CodeDeployRole", "Arn"),
-        "DeploymentConfigName": deployment.config.name or "CodeDeployDefault.ECSAllAtOnce",
-        "DeploymentStyle": {
-            "DeploymentType": "BLUE_GREEN",
-            "DeploymentOption": "WITH_TRAFFIC_CONTROL",
-        },
-        "BlueGreenDeploymentConfiguration": {
-            "DeploymentReadyOption": {
-                "ActionOnTimeout": "STOP_DEPLOYMENT",
-                "WaitTimeInMinutes": ready_minutes,
-            },
-            "TerminateBlueInstancesOnDeploymentSuccess": {
-                "Action": "TERMINATE",
-                "TerminationWaitTimeInMinutes": min(2880, minutes(deployment.termination_wait)),
-            },
-        },
-        "AutoRollbackConfiguration": {
-            "Enabled": bool(deployment.auto_rollback),
-            "Events": list(deployment.auto_rollback),
-        },
-        "AlarmConfiguration": {
-            "Enabled": True,
-            "Alarms": [{"Name": ref("Alarm5xxBlue")}, {"Name": ref("Alarm5xxGreen")}],
-        },
-        "ECSServices": [{"ClusterName": ref("Cluster"), "ServiceName": attr("Service", "Name")}],
-        "LoadBalancerInfo": {"TargetGroupPairInfoList": [_target_group_pair()]},
-    }
-    return {
-        "CodeDeployRole": _role(
-            "codedeploy.amazonaws.com",
-            "arn:${AWS::Partition}:iam::aws:policy/AWSCodeDeployRoleForECS",
-        ),
-        "Application": {
-            "Type": "AWS::CodeDeploy::Application",
-            "Properties": {
-                "ApplicationName": config.aws.codedeploy_application
-                or f"AppECS-{cluster}-{service}",
-                "ComputePlatform": "ECS",
-            },
-        },
-        "DeploymentGroup": {"Type": "AWS::CodeDeploy::DeploymentGroup", "Properties": group},
-    }
-
-
-def _target_group_pair() -> dict[str, Any]:
-    return {
-        "TargetGroups": [
-            {"Name": attr("TargetGroupBlue", "TargetGroupName")},
-            {"Name": attr("TargetGroupGreen", "TargetGroupName")},
-        ],
-        "ProdTrafficRoute": {"ListenerArns": [ref("ProductionListener")]},
-        "TestTrafficRoute": {"ListenerArns": [ref("TestListener")]},
     }
 
 

@@ -1,4 +1,5 @@
-"""`bluegreen aws ...`: the infrastructure side of the AWS platforms.
+"""`bluegreen aws ...`: the infrastructure side of the AWS platforms (loads
+boto3, so it is imported only when an `aws` command runs).
 
 `template` prints (or writes) the CloudFormation template for the project,
 sized and named from bluegreen.toml; `aws cloudformation deploy` or any
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ..aws.template import CONTROLLERS, render_template
 from ..spec.project import load_project
 from .spec_commands import DIR_ARGUMENT
 
@@ -24,7 +26,7 @@ def aws() -> None:
 @DIR_ARGUMENT
 @click.option(
     "--controller",
-    type=click.Choice(["codedeploy", "ecs"]),
+    type=click.Choice(CONTROLLERS),
     default="codedeploy",
     show_default=True,
     help="codedeploy: a CodeDeploy application and group; ecs: ECS built-in blue/green.",
@@ -44,8 +46,6 @@ def template(directory: Path, controller: str, out: Path | None) -> None:
         --capabilities CAPABILITY_IAM \\
         --parameter-overrides VpcId=vpc-... SubnetIds=subnet-a,subnet-b
     """
-    from ..aws.template import render_template
-
     text = render_template(load_project(directory).config, controller)
     if out is None:
         click.echo(text, nl=False)
