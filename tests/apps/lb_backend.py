@@ -5,7 +5,8 @@ process (`python -m tests.apps.lb_backend --name blue`, prints its port).
 Routes: `/` answers the backend's name; `/health` answers `health_status`;
 `/echo` streams the request body back; `/status/N`; `/sleep/MS`;
 `/bytes/N` streams N bytes chunked; `/headers` echoes the request head;
-`/close` answers without a length and closes. Every request is recorded in
+`/close` answers without a length and closes; `/hop[/timeout]` sends
+hop-by-hop headers. Every request is recorded in
 `requests` so tests can prove what reached a backend.
 """
 
@@ -95,7 +96,8 @@ class _Connection(asyncio.Protocol):
         elif path == b"/echo":
             self._send(200, body)
         elif path == b"/headers":
-            head = {k.decode().lower(): v.decode() for k, v in self.headers}
+            head: dict[str, object] = {k.decode().lower(): v.decode() for k, v in self.headers}
+            head["_names"] = [k.decode() for k, _ in self.headers]
             self._send(200, json.dumps(head).encode())
         elif parts[1] == b"status":
             self._send(int(parts[2]), b"status\n")
@@ -104,6 +106,13 @@ class _Connection(asyncio.Protocol):
             self._send(200, self.backend.name.encode())
         elif parts[1] == b"bytes":
             await self._stream(int(parts[2]))
+        elif parts[1] == b"hop":  # hop-by-hop headers a target may send
+            assert self.transport is not None
+            extra = b"Keep-Alive: timeout=5\r\n" if parts[2:] == [b"timeout"] else b""
+            self.transport.write(
+                b"HTTP/1.1 200 OK\r\nX-App: 1\r\nConnection: keep-alive\r\n%s"
+                b"Content-Length: 2\r\n\r\nok" % extra
+            )
         elif path == b"/close":
             assert self.transport is not None
             self.transport.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body)

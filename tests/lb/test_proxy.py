@@ -179,3 +179,35 @@ def test_idle_keep_alive_connection_is_closed_after_idle_timeout() -> None:
             assert [r.body for r in parse_responses(answer)] == [b"blue"]
 
     run(scenario())
+
+
+@pytest.mark.parametrize("path", ["/hop", "/hop/timeout"])
+def test_hop_by_hop_response_headers_are_dropped_and_the_rest_passed_through(path: str) -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            answer = await exchange_raw(
+                setup.listener.port,
+                b"GET %s HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nConnection: close\r\n\r\n"
+                % path.encode(),
+            )
+            first, second = parse_responses(answer)
+            assert (first.status, first.body, first.headers[b"x-app"]) == (200, b"ok", b"1")
+            assert b"connection" not in first.headers and b"keep-alive" not in first.headers
+            assert second.body == b"blue"
+
+    run(scenario())
+
+
+def test_request_passed_through_keeps_header_case_and_gains_forwarded_headers() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(idle_timeout=0.05)  # closes the connection for us
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            answer = await exchange_raw(
+                setup.listener.port, b"GET /headers HTTP/1.1\r\nHost: x\r\nX-Mixed-CASE: v\r\n\r\n"
+            )
+            seen = json.loads(parse_responses(answer)[0].body)
+            assert seen["_names"][:2] == ["X-Forwarded-For", "X-Forwarded-Proto"]
+            assert seen["_names"][-2:] == ["Host", "X-Mixed-CASE"]
+            assert seen["x-forwarded-for"] == "127.0.0.1"
+
+    run(scenario())

@@ -43,6 +43,7 @@ class Exchange:
         "bytes_out",
         "chunked",
         "client",
+        "connecting",
         "finished",
         "group",
         "http10",
@@ -85,6 +86,7 @@ class Exchange:
         self.target: Target | None = None
         self.upstream: UpstreamConnection | None = None
         self.tried: list[Target] = []
+        self.connecting: asyncio.Task[None] | None = None
         self.started = self.sent_at = now
         self.status = 0
         self.bytes_in = self.bytes_out = 0
@@ -130,7 +132,8 @@ class Exchange:
         if connection is not None:
             self.attach(connection)
         else:
-            asyncio.get_running_loop().create_task(self._connect(target))
+            # The task is kept: the loop holds only weak references to tasks.
+            self.connecting = asyncio.get_running_loop().create_task(self._connect(target))
 
     async def _connect(self, target: Target) -> None:
         try:

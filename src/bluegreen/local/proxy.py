@@ -218,7 +218,7 @@ class ClientConnection(asyncio.Protocol):
         self.tunnel = upstream
         self._set_paused(BUFFER, False)
 
-    def pause_for(self, upstream: UpstreamConnection | None, paused: bool) -> None:
+    def pause_for_upstream(self, paused: bool) -> None:
         """A target's socket buffer is full (or no longer): stop (resume) reading."""
         self._set_paused(UPSTREAM, paused)
 

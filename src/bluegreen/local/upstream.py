@@ -69,11 +69,11 @@ class UpstreamConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         if self.exchange is not None:
-            self.exchange.client.pause_for(self, True)
+            self.exchange.client.pause_for_upstream(True)
 
     def resume_writing(self) -> None:
         if self.exchange is not None:
-            self.exchange.client.pause_for(self, False)
+            self.exchange.client.pause_for_upstream(False)
 
     def close(self) -> None:
         self.reusable = False
