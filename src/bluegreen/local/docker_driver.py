@@ -266,10 +266,13 @@ def _remove(container: Container) -> None:
 
 
 def _remove_project(client: docker.DockerClient, project_key: str) -> int:
-    found = client.containers.list(all=True, filters={"label": f"{LABEL_PROJECT}={project_key}"})
-    for container in found:
-        _remove(container)
-    return len({c.labels.get(LABEL_TASK) for c in found})
+    # The plain listing: the SDK's `containers.list` inspects each one, and fails
+    # on a container that goes away meanwhile.
+    found = client.api.containers(all=True, filters={"label": f"{LABEL_PROJECT}={project_key}"})
+    for row in found:
+        with contextlib.suppress(DockerException):
+            client.api.remove_container(row["Id"], force=True, v=True)
+    return len({row["Labels"].get(LABEL_TASK) for row in found})
 
 
 def _exit_code(text: str) -> int:
