@@ -49,8 +49,10 @@ def test_gate_passes_then_continue_to_success(
 
 
 def test_revision_carries_sha256_of_exact_content(
-    project: Project, codedeploy: CodeDeployDouble
+    project: Project, codedeploy: CodeDeployDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CI_COMMIT_SHA", "0123abcd")
+    monkeypatch.setenv("CI_PIPELINE_URL", "https://gitlab.example/p/-/pipelines/7")
     codedeploy.plan.append(script.no_gate)
     deployment_id, _ = run(project, description="release v2")
     info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
@@ -63,7 +65,9 @@ def test_revision_carries_sha256_of_exact_content(
         taskDefinition=task_definition["TaskDefinition"]
     )["taskDefinition"]
     assert registered["containerDefinitions"][0]["image"] == IMAGE
-    assert info["description"].startswith("release v2")
+    assert info["description"] == (
+        "release v2; commit 0123abcd; pipeline https://gitlab.example/p/-/pipelines/7"
+    )
 
 
 def test_gate_fails_stops_with_rollback(
@@ -187,3 +191,17 @@ def test_rollback_redeploys_the_previous_good_revision(
     assert platform.status(again).status is Status.SUCCEEDED
     named = platform.rollback(revisions[0])
     assert platform.status(named).revision == revisions[0]
+
+
+def test_a_second_follower_leaves_ready_alone(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    platform = CodeDeployPlatform(project)
+    deployment_id = platform.deploy(DeployRequest(image=IMAGE))
+    while platform.snapshot(deployment_id).status is not Status.READY:
+        pass
+    ready = platform.snapshot(deployment_id)
+    platform.continue_deployment(deployment_id)
+    platform.resume(ready)  # too late, someone else continued: not an error
+    assert list(platform.events(deployment_id, follow=True))[-1].status is Status.SUCCEEDED
+    assert len(codedeploy.called("ContinueDeployment")) == 2

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -103,14 +104,16 @@ class CodeDeployPlatform(AwsPlatform):
         return reading.snapshot(self._info(deployment_id), self._target(deployment_id))
 
     def resume(self, snapshot: Snapshot) -> None:
-        self.aws.codedeploy.continue_deployment(
-            deploymentId=snapshot.deployment_id, deploymentWaitType="READY_WAIT"
-        )
+        with answered_elsewhere():
+            self.aws.codedeploy.continue_deployment(
+                deploymentId=snapshot.deployment_id, deploymentWaitType="READY_WAIT"
+            )
 
     def abort(self, snapshot: Snapshot) -> None:
-        self.aws.codedeploy.stop_deployment(
-            deploymentId=snapshot.deployment_id, autoRollbackEnabled=True
-        )
+        with answered_elsewhere():
+            self.aws.codedeploy.stop_deployment(
+                deploymentId=snapshot.deployment_id, autoRollbackEnabled=True
+            )
 
     def _info(self, deployment_id: str) -> dict[str, Any]:
         answer = self.aws.codedeploy.get_deployment(deploymentId=deployment_id)
@@ -202,6 +205,20 @@ class CodeDeployPlatform(AwsPlatform):
 
 
 TERMINAL = frozenset({"Succeeded", "Failed", "Stopped"})
+MOVED_ON = frozenset(
+    {"DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"}
+)
+
+
+@contextmanager
+def answered_elsewhere() -> Iterator[None]:
+    """Another follower (a second `status --watch`, a console click) already left
+    Ready: nothing to do here; the next poll shows where it went."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) not in MOVED_ON:
+            raise
 
 
 class SlotTaken(PlatformError):
