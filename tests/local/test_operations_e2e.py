@@ -75,3 +75,20 @@ def test_a_second_deploy_in_flight_is_refused(start_platform: Callable[..., Proj
     assert second.returncode == 4
     assert "in flight" in second.stderr
     project.cli("stop")
+
+
+def test_stop_without_rollback_keeps_the_split_until_the_next_deploy(
+    start_platform: Callable[..., Project],
+) -> None:
+    project = start_platform(canary="30s")
+    project.cli("deploy")
+    with LoadGenerator(project.prod_url) as load:
+        project.cli("deploy", "--set", "APP_VERSION=v2", "--no-wait")
+        in_flight(project, weights={"blue": 80, "green": 20})
+        project.cli("stop", "--no-rollback")
+        assert {project.version() for _ in range(30)} == {"v1", "v2"}
+        project.cli(
+            "deploy", "--set", "APP_VERSION=v3", "--config", "CodeDeployDefault.ECSAllAtOnce"
+        )
+    load.assert_no_failures()
+    assert {project.version() for _ in range(10)} == {"v3"}

@@ -244,13 +244,18 @@ class Controller:
         if target.group != self.green_group or self.green_set is None:
             return
         self._note_target(target, state)
-        healthy = self.service.groups[self.green_group].healthy_count
-        if not self.ready_reported and healthy >= self.green_set.count:
+        if not self.ready_reported and self._healthy_green() >= self.green_set.count:
             self.ready_reported = True
             self.submit(TaskSetReady(at=time.time(), task_set=TaskSet.GREEN))
         elif self.ready_reported and state is TargetState.UNHEALTHY:
             why = f"target {target.address} turned unhealthy"
             self.submit(TaskSetFailed(at=time.time(), task_set=TaskSet.GREEN, why=why))
+
+    def _healthy_green(self) -> int:
+        """Healthy targets of this deployment's tasks (not of a green left draining)."""
+        assert self.green_set is not None
+        targets = (self.service.targets.get(t.task_id) for t in self.green_set.tasks.values())
+        return sum(1 for t in targets if t is not None and t.state is TargetState.HEALTHY)
 
     def _note_target(self, target: Target, state: TargetState) -> None:
         details = {"target": target.address, "state": str(state), "group": "green"}

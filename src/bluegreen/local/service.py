@@ -50,6 +50,7 @@ class LocalService:
         self.groups: dict[str, TargetGroup] = {}
         self.listeners: dict[ListenerRole, Listener] = {}
         self.live: TaskSet | None = None
+        self.leftover: TaskSet | None = None
         self.live_group = GROUPS[0]
         self.controller: Controller | None = None
         self.targets: dict[str, Target] = {}
@@ -104,6 +105,7 @@ class LocalService:
         """Drain everything: the deployment in flight, then the live task set."""
         if self.controller:
             await self.controller.abandon("the daemon is shutting down")
+        self._clear_leftover()
         if self.live:
             await self.terminate(self.live, self.live_group)
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -186,6 +188,7 @@ class LocalService:
             deployment_id, revision, blue, _jsonable(settings), rollback_of=rollback_of
         )
         green = GROUPS[1 - GROUPS.index(self.live_group)]
+        self._clear_leftover()
         self.controller = Controller(self, Deployment(deployment_id, settings), config, green)
         self.controller.begin()
         return deployment_id
@@ -197,7 +200,17 @@ class LocalService:
             self.live = controller.green_set
             self.live_group = controller.green_group
             self.store.stable_revision = controller.deployment.settings.revision
+        elif controller.green_set and not controller.deployment.state.green_terminated:
+            self.leftover = controller.green_set  # stopped without rollback: left as is
         self.controller = None
+
+    def _clear_leftover(self) -> None:
+        """Before a new deployment: production back on blue, a green left running drained."""
+        self.route({self.live_group: 100})
+        if self.leftover is not None:
+            green = GROUPS[1 - GROUPS.index(self.live_group)]
+            self.track(asyncio.create_task(self.terminate(self.leftover, green)))
+            self.leftover = None
 
     def current(self, deployment_id: str | None) -> Controller:
         controller = self.controller
