@@ -11,7 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from bluegreen.engine.events import EventKind
+from bluegreen.local.recovery import rebuild
 from bluegreen.local.state_dir import StateDir, pid_alive
+from bluegreen.local.store import Store
 
 from .harness import LoadGenerator, Project, events, make_project
 
@@ -44,7 +47,22 @@ def test_sigkill_mid_deployment_recovers_the_stable_revision(
     history = project.cli("history", "--output", "json").stdout
     interrupted, first = list(events(history))[:2]
     assert interrupted["status"] == "Failed" and "controller restarted" in interrupted["message"]
+    assert "during ReadyWait" in interrupted["message"]
+    assert replayed_matches_recorded(project, interrupted["deployment_id"])
     assert first["status"] == "Succeeded" and first["revision"] == "web:1"
+
+
+def replayed_matches_recorded(project: Project, deployment_id: str) -> bool:
+    """The recorded inputs rebuild the engine's own events exactly (the daemon's
+    target events and the recovery's verdict are not the engine's)."""
+    store = Store(project.dir / ".bluegreen" / "state.db")
+    try:
+        row = store.deployment(deployment_id)
+        assert row is not None
+        recorded = [e for _, e in store.events(deployment_id) if e.kind is not EventKind.TARGET]
+        return rebuild(store, row).events == recorded[:-1]
+    finally:
+        store.close()
 
 
 def test_up_twice_and_a_stale_daemon_file(start_platform: Callable[..., Project]) -> None:

@@ -28,6 +28,7 @@ from ..spec.config import BluegreenConfig
 from .controller import Controller
 from .driver import TaskDriver
 from .load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
+from .recovery import interrupted_message, settings_to_json
 from .runner import Runner, TaskSet
 from .store import Store
 
@@ -83,7 +84,7 @@ class LocalService:
     def _fail_interrupted(self) -> None:
         """A deployment the previous daemon did not finish cannot be resumed safely."""
         for row in self.store.unfinished():
-            message = "controller restarted: the daemon stopped during the deployment"
+            message = interrupted_message(self.store, row)
             self.record(Event(time.time(), row.id, EventKind.STATUS, Status.FAILED, message))
             self.store.update_deployment(row.id, ended=time.time())
 
@@ -185,7 +186,7 @@ class LocalService:
             )
         deployment_id = f"d-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.store.create_deployment(
-            deployment_id, revision, blue, _jsonable(settings), rollback_of=rollback_of
+            deployment_id, revision, blue, settings_to_json(settings), rollback_of=rollback_of
         )
         green = GROUPS[1 - GROUPS.index(self.live_group)]
         self._clear_leftover()
@@ -256,10 +257,3 @@ class LocalService:
             yield queue
         finally:
             self.subscribers[deployment_id].discard(queue)
-
-
-def _jsonable(settings: DeploymentSettings) -> dict[str, Any]:
-    data = dataclasses.asdict(settings)
-    data["hooks"] = {str(k): v for k, v in settings.hooks.items()}
-    data["auto_rollback"] = sorted(str(a) for a in settings.auto_rollback)
-    return data
