@@ -1,0 +1,62 @@
+"""The runner keeps a live task set at its desired count, as an ECS service does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bluegreen.local.driver import RunningTask
+from bluegreen.local.process_driver import ProcessDriver
+from bluegreen.local.runner import RestartPolicy, Runner
+from bluegreen.spec.config import BluegreenConfig
+
+from .harness import APP, TASKDEF
+
+
+def runner(tmp_path: Path) -> Runner:
+    config = BluegreenConfig.model_validate(
+        {
+            "service": {"name": "web", "container": "web", "container_port": 8000},
+            "local": {"command": f"{sys.executable} {APP}"},
+        }
+    )
+    state = tmp_path / ".bluegreen"
+    policy = RestartPolicy(first_delay=0.05, max_delay=0.2)
+    return Runner(ProcessDriver(state), config, tmp_path, state, policy)
+
+
+def test_a_crashed_task_is_restarted_on_a_new_port(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        started: asyncio.Queue[RunningTask] = asyncio.Queue()
+        exits: list[int] = []
+        task_set = runner(tmp_path).task_set("a", "web:1", TASKDEF, count=1)
+
+        async def on_start(task: RunningTask) -> None:
+            await started.put(task)
+
+        async def on_exit(task: RunningTask, code: int) -> None:
+            exits.append(code)
+
+        task_set.on_start, task_set.on_exit = on_start, on_exit
+        await task_set.start()
+        first = await asyncio.wait_for(started.get(), 10)
+        os.killpg(int(first.handle), signal.SIGKILL)
+        second = await asyncio.wait_for(started.get(), 10)
+        assert exits == [-9]
+        assert second.task_id != first.task_id and second.port != first.port
+        await task_set.stop()
+        assert not second.alive
+        assert started.empty(), "nothing restarts once the set is stopped"
+
+    asyncio.run(scenario())
+
+
+def test_task_environment_comes_from_the_task_definition(tmp_path: Path) -> None:
+    spec = runner(tmp_path).spec("web:1", TASKDEF)
+    assert spec.env["APP_VERSION"] == "${APP_VERSION:-v1}"  # rendered earlier, by the client
+    assert spec.env["PORT"] == str(spec.host_port)
+    assert spec.stop_timeout == 2
+    assert spec.log_path.parent.name == "web-1"
