@@ -159,14 +159,15 @@ def _target_group(config: BluegreenConfig) -> dict[str, Any]:
 
 
 def _listener(port: int) -> dict[str, Any]:
-    forward = {"TargetGroups": [{"TargetGroupArn": ref("TargetGroupBlue"), "Weight": 100}]}
+    """Forward to blue; the controller rewrites it to weights over both groups."""
+    forward = {"Type": "forward", "TargetGroupArn": ref("TargetGroupBlue")}
     return {
         "Type": "AWS::ElasticLoadBalancingV2::Listener",
         "Properties": {
             "LoadBalancerArn": ref("LoadBalancer"),
             "Port": port,
             "Protocol": "HTTP",
-            "DefaultActions": [{"Type": "forward", "ForwardConfig": forward}],
+            "DefaultActions": [forward],
         },
     }
 
@@ -281,6 +282,7 @@ def _outputs(controller: str) -> dict[str, Any]:
             "Value": sub(f"http://${{LoadBalancer.DNSName}}:{TEST_PORT}"),
         },
         "RepositoryUri": {"Value": attr("Repository", "RepositoryUri")},
+        "RepositoryName": {"Value": ref("Repository")},
         "ClusterName": {"Value": ref("Cluster")},
         "ServiceName": {"Value": attr("Service", "Name")},
     }

@@ -1,0 +1,95 @@
+"""`bluegreen aws bootstrap`: create or update the stack from `aws template`.
+
+One CloudFormation stack per service; running it again updates the stack
+(or finds nothing to change). It waits for the stack to settle, reports
+the reasons of the resources that failed, and returns the stack outputs,
+which are the `[aws]` settings the deploy commands need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError, WaiterError
+
+from ..errors import PlatformError
+from .session import AwsClients, aws_errors, error_message
+
+NOTHING_TO_DO = "No updates are to be performed"
+FAILED = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
+
+# Stack output -> the bluegreen.toml [aws] field it fills.
+SETTINGS = {
+    "ClusterName": "cluster",
+    "ServiceName": "service",
+    "TestListenerUrl": "test_listener_url",
+    "RepositoryName": "ecr_repository",
+    "CodeDeployApplication": "codedeploy_application",
+    "CodeDeployGroup": "codedeploy_group",
+}
+
+
+def deploy_stack(
+    aws: AwsClients, stack: str, template: str, parameters: Mapping[str, str], delay: float
+) -> dict[str, str]:
+    """Create or update `stack`, wait until it has settled; its outputs."""
+    client = aws.client("cloudformation")
+    request: dict[str, Any] = {
+        "StackName": stack,
+        "TemplateBody": template,
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        "Capabilities": ["CAPABILITY_IAM"],
+    }
+    with aws_errors(f"deploying stack {stack}"):
+        waiter = _start(client, request)
+        if waiter is not None:
+            try:
+                client.get_waiter(waiter).wait(
+                    StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 720}
+                )
+            except WaiterError as exc:
+                raise PlatformError(f"stack {stack} failed: {_failures(client, stack)}") from exc
+        described = client.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def _start(client: Any, request: dict[str, Any]) -> str | None:
+    """Create the stack, or update it; the waiter to use (None: nothing changed)."""
+    if not _exists(client, request["StackName"]):
+        client.create_stack(**request)
+        return "stack_create_complete"
+    try:
+        client.update_stack(**request)
+    except ClientError as exc:
+        if NOTHING_TO_DO in error_message(exc):
+            return None
+        raise
+    return "stack_update_complete"
+
+
+def _exists(client: Any, stack: str) -> bool:
+    try:
+        stacks = client.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in error_message(exc):
+            return False
+        raise
+    return bool(stacks) and stacks[0]["StackStatus"] != "DELETE_COMPLETE"
+
+
+def _failures(client: Any, stack: str) -> str:
+    events = client.describe_stack_events(StackName=stack)["StackEvents"]
+    reasons = [
+        f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', e['ResourceStatus'])}"
+        for e in events
+        if e["ResourceStatus"] in FAILED
+    ]
+    return "; ".join(reasons[:5]) or "see the stack's events"
+
+
+def settings_toml(outputs: Mapping[str, str], region: str) -> str:
+    """The `[aws]` table for bluegreen.toml from the stack outputs."""
+    lines = ["[aws]", f'region = "{region}"']
+    lines += [f'{SETTINGS[k]} = "{v}"' for k, v in outputs.items() if k in SETTINGS]
+    return "\n".join(lines) + "\n"
