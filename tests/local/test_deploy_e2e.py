@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from .harness import LoadGenerator, Project, events
 
 
@@ -87,3 +89,20 @@ def test_error_rate_alarm_rolls_back(start_platform: Callable[..., Project]) -> 
     assert load.results["app_5xx"] > 0
     load.assert_no_failures()
     assert project.version() == "v1"
+
+
+def test_validation_command_gates_production_traffic(
+    start_platform: Callable[..., Project], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = start_platform()
+    project.cli("deploy")
+    check = 'test "$(curl -s $BLUEGREEN_TEST_URL/ 2>/dev/null || echo none)" = v1'
+    monkeypatch.setenv("BLUEGREEN_VALIDATION_COMMAND", check)
+    monkeypatch.setenv("BLUEGREEN_VALIDATION_DEADLINE", "2s")
+    with LoadGenerator(project.prod_url) as load:
+        result = project.cli("deploy", "--set", "APP_VERSION=v2", check=False)
+    assert result.returncode == 1
+    assert "validation command exited" in result.stdout
+    assert "validation did not pass" in result.stdout
+    load.assert_no_failures()
+    assert set(load.versions) == {"v1"}

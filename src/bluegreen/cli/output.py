@@ -87,9 +87,14 @@ class PlainLines:
 
 
 def format_line(event: Event) -> str:
-    """`12:00:01 [traffic] production traffic: blue 80% green 20%` (messages say it all)."""
+    """`12:00:01 [traffic] production traffic: blue 80% green 20%`; a failed probe or
+    hook also says why, in the last line of what it printed."""
     clock = time.strftime("%H:%M:%S", time.localtime(event.time))
-    return f"{clock} [{event.kind.value}] {event.message}"
+    line = f"{clock} [{event.kind.value}] {event.message}"
+    why = str(event.details.get("detail") or event.details.get("output") or "").strip()
+    if event.details.get("ok") is False and why:
+        line += f" ({why.splitlines()[-1][:160]})"
+    return line
 
 
 class LiveView:
