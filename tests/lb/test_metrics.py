@@ -1,7 +1,9 @@
+import asyncio
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bluegreen.local.metrics import GroupMetrics, Source, percentile
+from bluegreen.local.metrics import CHECKPOINT_SECONDS, GroupMetrics, Source, percentile
 
 from .harness import balancer, run
 
@@ -19,17 +21,34 @@ def test_snapshot_counts_only_the_window_and_splits_app_from_proxy_errors() -> N
     metrics = GroupMetrics(lambda: 3, clock=clock)
     for _ in range(50):
         metrics.observe(200, Source.APP, 0.001, 10, 20)
-    clock.now += 60
+    clock.now += 50
+    metrics.checkpoint()
+    clock.now += 5
     for _ in range(8):
         metrics.observe(200, Source.APP, 0.004, 1, 2)
     metrics.observe(500, Source.APP, 0.004, 1, 2)
     metrics.observe(502, Source.PROXY, 0.004, 1, 2)
+    clock.now += 5
     snapshot = metrics.snapshot(window=10)
     assert (snapshot.requests, snapshot.errors_5xx, snapshot.proxy_errors) == (10, 2, 1)
     assert snapshot.error_rate == 0.2
     assert snapshot.in_flight == 3 and (snapshot.bytes_in, snapshot.bytes_out) == (10, 20)
     assert snapshot.p50 is not None and 0.003 < snapshot.p50 <= 0.005
-    assert metrics.snapshot(window=120).requests == 60
+    assert metrics.snapshot(window=120).requests == 60  # older than every checkpoint: all
+
+
+def test_checkpoints_are_taken_by_the_load_balancer_sweep() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                for _ in range(5):
+                    await client.get("/")
+                await asyncio.sleep(CHECKPOINT_SECONDS * 3)
+                await client.get("/status/503")
+            recent = setup.groups["blue"].metrics.snapshot(window=CHECKPOINT_SECONDS * 1.5)
+            assert (recent.requests, recent.errors_5xx, recent.proxy_errors) == (1, 1, 0)
+
+    run(scenario())
 
 
 def test_percentiles_interpolate_inside_buckets() -> None:

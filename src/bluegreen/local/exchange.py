@@ -12,6 +12,7 @@ client see a 502.
 from __future__ import annotations
 
 import asyncio
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from .messages import (
@@ -87,7 +88,8 @@ class Exchange:
         self.upstream: UpstreamConnection | None = None
         self.tried: list[Target] = []
         self.connecting: asyncio.Task[None] | None = None
-        self.started = self.sent_at = now
+        self.started = monotonic()  # not loop.time(): uvloop's has millisecond resolution
+        self.sent_at = now
         self.status = 0
         self.bytes_in = self.bytes_out = 0
 
@@ -302,14 +304,20 @@ class Exchange:
             self._leave_target()
 
     def _finish(self, source: Source, reusable: bool, keep_upstream: bool = False) -> None:
+        """Count the exchange, give the connection back to the pool (or close
+        it), free the target and let the client connection move on."""
         self.finished = True
-        latency = self.client.loop.time() - self.started
+        now = monotonic()
+        status = self.status
         if self.group is not None:
-            self.group.metrics.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
-        target = self.target
-        if target is not None:
-            target.counters.count(self.status, source)
+            self.group.metrics.observe(
+                status, source, now - self.started, self.bytes_in, self.bytes_out
+            )
+        target, self.target = self.target, None
         connection, self.upstream = self.upstream, None
+        if target is not None:
+            target.counters.count(status, source)
+            target.request_finished()
         if connection is not None and not keep_upstream:
             connection.exchange = None
             if reusable and target is not None and target.open:
@@ -318,5 +326,4 @@ class Exchange:
                 target.idle.append(connection)
             else:
                 connection.close()
-        self._leave_target()
         self.client.exchange_finished(self)

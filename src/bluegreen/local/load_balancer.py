@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from ..spec.config import HealthCheckConfig
 from .health import HealthChecker
 from .listener import Listener
-from .metrics import PrometheusCollector
+from .metrics import CHECKPOINT_SECONDS, PrometheusCollector
 from .proxy import ClientConnection
 from .settings import ProxySettings
 from .target import Target, TargetState
@@ -131,7 +131,7 @@ class LoadBalancer:
         """Enforce every deadline from one periodic task rather than a timer
         per request: timers are the single largest per-request cost otherwise."""
         loop = asyncio.get_running_loop()
-        tick = self.settings.tick
+        tick = min(self.settings.tick, CHECKPOINT_SECONDS)
         while True:
             await asyncio.sleep(tick)
             now = loop.time()
@@ -139,6 +139,7 @@ class LoadBalancer:
                 for connection in list(listener.connections):
                     connection.check_deadlines(now)
             for group in self.groups.values():
+                group.metrics.checkpoint()
                 for target in group.targets:
                     expire_idle(target, now - self.settings.upstream_idle_timeout)
 

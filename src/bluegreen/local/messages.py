@@ -182,11 +182,9 @@ def chunk(data: bytes) -> bytes:
 LAST_CHUNK = b"0\r\n\r\n"
 
 
-# `\nname:` can only start a header line in a head that llhttp accepted.
-FRAMING_HEADERS = re.compile(
-    rb"\n(content-length|connection|keep-alive|proxy-connection|te|trailer|transfer-encoding"
-    rb"|upgrade):",
-    re.IGNORECASE,
+# In a lowered head that llhttp accepted, `\nname:` can only start a header line.
+OTHER_HOP_BY_HOP = re.compile(
+    rb"\n(?:keep-alive|proxy-connection|te|trailer|transfer-encoding|upgrade):"
 )
 
 
@@ -198,10 +196,11 @@ def plain_response_head(data: bytes | None) -> bytes | None:
     head = head_of(data)
     if head is None:
         return None
-    found = [name.lower() for name in FRAMING_HEADERS.findall(head)]
-    if found == [b"content-length"]:
-        return head
-    if sorted(found) != [b"connection", b"content-length"]:
+    lowered = head.lower()
+    if b"\ncontent-length:" not in lowered or OTHER_HOP_BY_HOP.search(lowered):
         return None
+    connections = lowered.count(b"\nconnection:")
+    if not connections:
+        return head
     stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
-    return stripped if len(stripped) < len(head) else None
+    return stripped if connections == 1 and len(stripped) < len(head) else None

@@ -3,8 +3,10 @@
 Recording a request must cost next to nothing on the proxy's hot path, so
 it only bumps plain integers; prometheus-client reads them at scrape time
 through a custom collector instead of being called per request. Alarms
-read `GroupMetrics.snapshot(window)`, which merges short time slots so a
-window's error rate and percentiles need no per-request history.
+read `GroupMetrics.snapshot(window)`: the difference between the totals now
+and a checkpoint of them taken at the window's start (the load balancer's
+sweep takes one every `CHECKPOINT_SECONDS`), so a window's error rate and
+percentiles need no per-request history.
 
 A 5xx is labelled by who produced it: `app` (the target answered it) or
 `proxy` (bluegreen's own 502/503/504), so "zero failed requests" can be
@@ -39,7 +41,7 @@ LATENCY_BOUNDS = (
     15.0, 30.0, 60.0, float("inf"),
 )  # fmt: skip
 STATUS_CLASSES = tuple(f"{n}xx" for n in range(10))
-SLOT_SECONDS = 0.25
+CHECKPOINT_SECONDS = 0.25
 RETENTION_SECONDS = 900.0
 
 
@@ -78,24 +80,25 @@ class Counters:
         self.requests[key] = self.requests.get(key, 0) + 1
 
 
-class _Slot:
-    __slots__ = ("bytes_in", "bytes_out", "errors", "index", "latency", "proxy_errors", "requests")
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.requests = self.errors = self.proxy_errors = 0
-        self.bytes_in = self.bytes_out = 0
-        self.latency = [0] * len(LATENCY_BOUNDS)
+@dataclass(frozen=True)
+class _Totals:
+    at: float
+    requests: int
+    errors: int
+    proxy_errors: int
+    bytes_in: int
+    bytes_out: int
+    latency: tuple[int, ...]
 
 
 class GroupMetrics(Counters):
-    """Cumulative totals and latency histogram, plus recent time slots for
-    windowed snapshots."""
+    """Cumulative totals and a latency histogram, with checkpoints of them
+    for windowed snapshots."""
 
     __slots__ = (
+        "_checkpoints",
         "_clock",
         "_in_flight",
-        "_slots",
         "bytes_in",
         "bytes_out",
         "latency_buckets",
@@ -112,50 +115,66 @@ class GroupMetrics(Counters):
         self.bytes_out = 0
         self._in_flight = in_flight
         self._clock = clock
-        self._slots: deque[_Slot] = deque(maxlen=int(RETENTION_SECONDS / SLOT_SECONDS))
+        self._checkpoints: deque[_Totals] = deque(
+            maxlen=int(RETENTION_SECONDS / CHECKPOINT_SECONDS)
+        )
+        self.checkpoint()
 
     def observe(
         self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
     ) -> None:
-        self.count(status, source)
-        bucket = bisect_left(LATENCY_BOUNDS, latency)
-        self.latency_buckets[bucket] += 1
+        """Count one answered request (the proxy calls this once per request)."""
+        key = (STATUS_CLASSES[status // 100], source)
+        requests = self.requests
+        requests[key] = requests.get(key, 0) + 1
+        self.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
         self.latency_sum += latency
         self.bytes_in += bytes_in
         self.bytes_out += bytes_out
-        index = int(self._clock() / SLOT_SECONDS)
-        slots = self._slots
-        if not slots or slots[-1].index != index:
-            slots.append(_Slot(index))
-        slot = slots[-1]
-        slot.requests += 1
-        if status >= 500:
-            slot.errors += 1
-            if source is Source.PROXY:
-                slot.proxy_errors += 1
-        slot.latency[bucket] += 1
-        slot.bytes_in += bytes_in
-        slot.bytes_out += bytes_out
+
+    def checkpoint(self) -> None:
+        """Remember the totals now, at most every CHECKPOINT_SECONDS."""
+        now = self._clock()
+        checkpoints = self._checkpoints
+        if not checkpoints or now - checkpoints[-1].at >= CHECKPOINT_SECONDS:
+            checkpoints.append(self._totals(now))
 
     def snapshot(self, window: float) -> MetricsSnapshot:
-        """Totals over the slots that overlap the last `window` seconds."""
-        oldest = int((self._clock() - window) / SLOT_SECONDS)
-        recent = [slot for slot in self._slots if slot.index >= oldest]
-        requests = sum(s.requests for s in recent)
-        errors = sum(s.errors for s in recent)
-        histogram = [sum(column) for column in zip(*(s.latency for s in recent), strict=True)]
+        """What changed since the newest checkpoint at least `window` old
+        (or since the oldest one kept, for a younger group)."""
+        now = self._totals(self._clock())
+        start = self._checkpoints[0]
+        for checkpoint in reversed(self._checkpoints):
+            if checkpoint.at <= now.at - window:
+                start = checkpoint
+                break
+        requests = now.requests - start.requests
+        errors = now.errors - start.errors
+        histogram = [a - b for a, b in zip(now.latency, start.latency, strict=True)]
         return MetricsSnapshot(
             window=window,
             requests=requests,
             errors_5xx=errors,
-            proxy_errors=sum(s.proxy_errors for s in recent),
+            proxy_errors=now.proxy_errors - start.proxy_errors,
             error_rate=errors / requests if requests else 0.0,
             p50=percentile(histogram, 0.50),
             p90=percentile(histogram, 0.90),
             p99=percentile(histogram, 0.99),
             in_flight=self._in_flight(),
-            bytes_in=sum(s.bytes_in for s in recent),
-            bytes_out=sum(s.bytes_out for s in recent),
+            bytes_in=now.bytes_in - start.bytes_in,
+            bytes_out=now.bytes_out - start.bytes_out,
+        )
+
+    def _totals(self, at: float) -> _Totals:
+        requests = self.requests
+        return _Totals(
+            at=at,
+            requests=sum(requests.values()),
+            errors=requests.get(("5xx", Source.APP), 0) + requests.get(("5xx", Source.PROXY), 0),
+            proxy_errors=requests.get(("5xx", Source.PROXY), 0),
+            bytes_in=self.bytes_in,
+            bytes_out=self.bytes_out,
+            latency=tuple(self.latency_buckets),
         )
 
 

@@ -121,13 +121,17 @@ class ClientConnection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
-        self._count(len(url))
+        self._head_size += len(url)
+        if self._head_size > self.settings.max_header_bytes:
+            self._refuse(BadRequest(431, "request head above max_header_bytes"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
-        self._count(len(name) + len(value))
-        if len(self._headers) > self.settings.max_headers:
-            self._refuse(BadRequest(431, "too many headers"))
+        headers = self._headers
+        headers.append((name, value))
+        self._head_size += len(name) + len(value)
+        settings = self.settings
+        if self._head_size > settings.max_header_bytes or len(headers) > settings.max_headers:
+            self._refuse(BadRequest(431, "request head above max_header_bytes or max_headers"))
 
     def on_headers_complete(self) -> None:
         parser = self.parser
@@ -150,7 +154,8 @@ class ClientConnection(asyncio.Protocol):
         exchange = Exchange(self, method, head, framing, self.since)
         self.reading = exchange
         self.queue.append(exchange)
-        self.update_buffer_pause()
+        if self.paused or len(self.queue) > 1:
+            self.update_buffer_pause()
 
     def on_body(self, body: bytes) -> None:
         exchange = self.reading
@@ -168,11 +173,6 @@ class ClientConnection(asyncio.Protocol):
             self.reading = None
         self.phase = Phase.IDLE
         self.since = self.loop.time()
-
-    def _count(self, size: int) -> None:
-        self._head_size += size
-        if self._head_size > self.settings.max_header_bytes:
-            self._refuse(BadRequest(431, "request head above max_header_bytes"))
 
     def _refuse(self, bad: BadRequest) -> None:
         self._rejection = bad
