@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,3 +108,14 @@ def test_bad_files_exit_2_and_start_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bluegreen.toml" in result.stderr and "interval" in result.stderr
     assert not (project.dir / ".bluegreen").exists()
+
+
+def test_a_busy_port_is_reported_and_nothing_keeps_running(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "busy")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", project.prod_port))
+        busy.listen()
+        result = project.cli("up", check=False)
+    assert result.returncode == 4
+    assert f"cannot listen on 127.0.0.1:{project.prod_port}" in result.stderr
+    assert StateDir.of(project.dir).read_info() is None

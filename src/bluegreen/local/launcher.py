@@ -35,6 +35,7 @@ def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[Daemon
         os.execv(sys.executable, command)
     state.path.mkdir(parents=True, exist_ok=True)
     with state.log_file.open("ab") as log:
+        log_start = log.tell()
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -42,21 +43,23 @@ def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[Daemon
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return _wait_ready(state, process), True
+    return _wait_ready(state, process, log_start), True
 
 
-def _wait_ready(state: StateDir, process: subprocess.Popen[bytes]) -> DaemonInfo:
+def _wait_ready(state: StateDir, process: subprocess.Popen[bytes], log_start: int) -> DaemonInfo:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         info = state.read_info()
         if info is not None and info.pid == process.pid:
             return info
         if process.poll() is not None:
-            raise PlatformError(f"the daemon did not start:\n{_log_tail(state)}")
+            raise PlatformError(f"the daemon did not start:\n{_log_tail(state, log_start)}")
         time.sleep(POLL)
     process.kill()
     process.wait()
-    raise PlatformError(f"the daemon was not ready within {START_TIMEOUT:g}s:\n{_log_tail(state)}")
+    raise PlatformError(
+        f"the daemon was not ready within {START_TIMEOUT:g}s:\n{_log_tail(state, log_start)}"
+    )
 
 
 def stop_daemon(project_dir: Path) -> DaemonInfo | None:
@@ -83,9 +86,12 @@ def stop_daemon(project_dir: Path) -> DaemonInfo | None:
     return info
 
 
-def _log_tail(state: StateDir, lines: int = 15) -> str:
+def _log_tail(state: StateDir, start: int, lines: int = 10) -> str:
+    """What this daemon wrote to the log (not earlier runs), its last lines."""
     try:
-        text = state.log_file.read_text(errors="replace")
+        with state.log_file.open("rb") as log:
+            log.seek(start)
+            text = log.read().decode(errors="replace")
     except FileNotFoundError:
         return "(no daemon log)"
     return "\n".join(text.splitlines()[-lines:])
