@@ -93,6 +93,7 @@ class Controller:
         self.queue.put_nowait(item)
 
     async def feed(self, item: Input) -> None:
+        """`submit` for the probing loops, which await their callback."""
         self.submit(item)
 
     def request_continue(self) -> None:
@@ -129,12 +130,9 @@ class Controller:
     async def _settle(self) -> None:
         """Stop probing and timers; let task sets finish draining (the service waits
         for this on shutdown, while a next deployment may already start)."""
-        for task in (self.validation, self.alarms):
-            if task:
+        for task in list(self.background):
+            if not task.get_name().startswith("terminate"):
                 task.cancel()
-        draining = [t for t in self.background if t.get_name().startswith("terminate")]
-        for task in self.background - set(draining):
-            task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
 
     async def abandon(self, why: str) -> None:
