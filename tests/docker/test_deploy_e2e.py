@@ -61,14 +61,14 @@ def test_pushed_images_deploy_blue_green_and_roll_back_a_crash(
     docker_client: docker.DockerClient, registry: str, tmp_path: Path
 ) -> None:
     project = docker_project(tmp_path / "web")
-    versions = {}
-    for version in ("v1", "v2"):
-        (project.dir / "www" / "index.html").write_text(f"{version}\n")
-        versions[version] = ship(project, docker_client, registry, version)
-    (project.dir / "Dockerfile").write_text(CRASHING)
-    crashing = ship(project, docker_client, registry, "crash")
     try:
-        project.cli("up")
+        project.cli("up")  # at once: its listener ports were free when the project was made
+        versions = {}
+        for version in ("v1", "v2"):
+            (project.dir / "www" / "index.html").write_text(f"{version}\n")
+            versions[version] = ship(project, docker_client, registry, version)
+        (project.dir / "Dockerfile").write_text(CRASHING)
+        crashing = ship(project, docker_client, registry, "crash")
         project.cli("deploy", "--image", versions["v1"])
         assert project.version() == "v1"
         with LoadGenerator(project.prod_url) as load:
@@ -91,10 +91,10 @@ def test_a_restarted_daemon_removes_what_a_killed_one_left_and_serves_again(
     docker_client: docker.DockerClient, registry: str, tmp_path: Path
 ) -> None:
     project = docker_project(tmp_path / "web")
-    (project.dir / "www" / "index.html").write_text("v1\n")
-    image = ship(project, docker_client, registry, "v1")
     try:
         (pid,) = re.findall(r"\(pid (\d+)\)", project.cli("up").stdout)
+        (project.dir / "www" / "index.html").write_text("v1\n")
+        image = ship(project, docker_client, registry, "v1")
         project.cli("deploy", "--image", image)
         orphans = {c.id for c in docker_client.containers.list()}
         os.kill(int(pid), signal.SIGKILL)
