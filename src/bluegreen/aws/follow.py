@@ -70,6 +70,11 @@ def follow(
 ) -> Iterator[Event]:
     """The deployment's events; with `follow`, until it and its rollback have ended."""
     last = yield from _watch(controller, deployment_id, follow, gate, polling)
+    if follow and last.status is not Status.SUCCEEDED and not last.rollback_id:
+        time.sleep(polling.first)  # CodeDeploy may name the rollback a moment after failing
+        settled = controller.snapshot(deployment_id)
+        yield from changes(last, settled)
+        last = settled
     if follow and last.rollback_id:
         yield from _follow_rollback(controller, last, polling)
 
