@@ -14,8 +14,8 @@ from bluegreen.errors import PlatformError
 from bluegreen.images import ImageRef, build_image, push_image
 from bluegreen.local.docker_driver import DockerDriver
 from bluegreen.local.driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, TaskSpec
-from bluegreen.local.runner import free_port
-from bluegreen.spec.config import LocalNetwork
+from bluegreen.local.runner import RestartPolicy, Runner, free_port
+from bluegreen.spec.config import BluegreenConfig, LocalNetwork
 
 from ..local.test_process_driver import until_answers
 
@@ -258,5 +258,29 @@ def test_a_start_cancelled_midway_leaves_no_container(
                 return
             await asyncio.sleep(0.05)  # ...and then it is removed
         raise AssertionError("the container of the cancelled start is still there")
+
+    run(scenario)
+
+
+def test_the_runner_replaces_a_killed_container(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    service = {"name": "web", "container": "web", "container_port": 80}
+    config = BluegreenConfig(service=service, local={"driver": "docker", "network": "host"})
+    runner = Runner(DockerDriver(tmp_path / "state"), config, tmp_path, tmp_path / "state",
+                    RestartPolicy(first_delay=0.01))  # fmt: skip
+    taskdef = {"containerDefinitions": [web(stopTimeout=2)]}
+
+    async def scenario() -> None:
+        started: asyncio.Queue[str] = asyncio.Queue()
+        task_set = runner.task_set("blue", "web:1", taskdef, count=1)
+        task_set.on_start = lambda task: started.put(task.handle)
+        await task_set.start()
+        first = await started.get()
+        docker_client.containers.get(first).kill()
+        second = await started.get()
+        assert second != first
+        assert (await until_answers(task_set.tasks[0].port)).text == "blue\n"
+        await task_set.stop()
 
     run(scenario)
