@@ -26,10 +26,12 @@ from .session import aws_errors
 
 DESCRIBE_BATCH = 20
 MAX_HOOK_MINUTES = 20160
+MAX_BAKE_MINUTES = 1440
 
 
-def minutes(seconds: float) -> int:
-    return math.ceil(seconds / 60)
+def minutes(seconds: float, most: int = MAX_BAKE_MINUTES) -> int:
+    """Whole minutes, rounded up and capped at what the API accepts."""
+    return min(most, math.ceil(seconds / 60))
 
 
 def ecs_strategy(shift: DeploymentConfig) -> dict[str, Any]:
@@ -90,7 +92,7 @@ class EcsPlatform(AwsPlatform):
             "targetType": "PAUSE",
             "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
             "timeoutConfiguration": {
-                "timeoutInMinutes": max(1, min(MAX_HOOK_MINUTES, minutes(wait))),
+                "timeoutInMinutes": max(1, minutes(wait, MAX_HOOK_MINUTES)),
                 "action": action,
             },
         }

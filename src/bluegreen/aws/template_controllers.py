@@ -14,6 +14,8 @@ from ..spec.config import BluegreenConfig
 from .cfn import attr, ref, role
 from .ecs_native import ecs_strategy, minutes
 
+MAX_READY_MINUTES = 2880
+
 
 def ecs_deployment(config: BluegreenConfig) -> dict[str, Any]:
     """The same strategy keys UpdateService gets, in CloudFormation's spelling."""
@@ -62,7 +64,8 @@ def _rule(listener: str) -> dict[str, Any]:
 def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
     deployment = config.deployment
     cluster, service = config.aws.cluster, config.aws.service or config.service.name
-    ready_minutes = minutes(max(deployment.ready_wait, config.validation.deadline + 600))
+    ready_wait = max(deployment.ready_wait, config.validation.deadline + 600)
+    ready_minutes = minutes(ready_wait, MAX_READY_MINUTES)
     group: dict[str, Any] = {
         "ApplicationName": ref("Application"),
         "DeploymentGroupName": config.aws.codedeploy_group or f"DgpECS-{cluster}-{service}",
@@ -79,7 +82,7 @@ def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
             },
             "TerminateBlueInstancesOnDeploymentSuccess": {
                 "Action": "TERMINATE",
-                "TerminationWaitTimeInMinutes": min(2880, minutes(deployment.termination_wait)),
+                "TerminationWaitTimeInMinutes": minutes(deployment.termination_wait, 2880),
             },
         },
         "AutoRollbackConfiguration": {
