@@ -39,6 +39,9 @@ __all__ = ["DockerDriver", "DockerTask", "engine_answers"]
 
 T = TypeVar("T")
 
+# What a call to the engine may raise: the SDK's errors, and a dropped connection
+# (requests' errors are OSErrors) when the engine itself goes away.
+ENGINE_ERRORS = (DockerException, OSError)
 # Connection pool per client: each running container holds one stream for its
 # logs and each task one for its events.
 MAX_POOL_SIZE = 128
@@ -98,7 +101,7 @@ class DockerTask:
         code = -1
         try:
             code = self._until_ended(client, since)
-        except DockerException as exc:
+        except ENGINE_ERRORS as exc:
             _note(self.spec.log_path, f"lost the Docker engine while watching: {exc}")
         finally:
             self._tear_down()
@@ -198,10 +201,10 @@ def _start_all(
     client: docker.DockerClient, spec: TaskSpec, plans: list[ContainerPlan]
 ) -> list[tuple[ContainerPlan, Container]]:
     """Create and start every container, the load-balanced one first; all or none."""
-    for plan in plans:
-        _ensure_image(client, plan.image)
     started: list[tuple[ContainerPlan, Container]] = []
     try:
+        for plan in plans:
+            _ensure_image(client, plan.image)
         for plan in plans:
             # Only containers after the first join a network, so started[0] exists.
             joins = (
@@ -210,7 +213,7 @@ def _start_all(
             container = client.containers.create(plan.image, detach=True, **plan.create, **joins)
             started.append((plan, container))
             container.start()
-    except DockerException as exc:
+    except ENGINE_ERRORS as exc:
         for _, container in started:
             _remove(container)
         raise PlatformError(f"task {spec.task_id} could not start: {_explain(exc)}") from exc
@@ -224,7 +227,7 @@ def _ensure_image(client: docker.DockerClient, image: str) -> None:
     except ImageNotFound:
         try:
             client.images.pull(image)  # the SDK splits repository and tag (default latest)
-        except DockerException as exc:
+        except ENGINE_ERRORS as exc:
             raise PlatformError(
                 f"image {image} is not on the engine and can't be pulled: {_explain(exc)}"
             ) from exc
@@ -238,7 +241,7 @@ def _pump_logs(container: Container, log_path: Path, prefix: str) -> threading.T
 
 
 def _copy_logs(container: Container, log_path: Path, prefix: str) -> None:
-    with contextlib.suppress(DockerException, OSError), log_path.open("ab") as log:
+    with contextlib.suppress(*ENGINE_ERRORS), log_path.open("ab") as log:
         for chunk in _log_stream(container):
             log.write(_prefixed(chunk, prefix) if prefix else chunk)
             log.flush()
@@ -256,12 +259,12 @@ def _prefixed(chunk: bytes, prefix: str) -> bytes:
 
 
 def _stop(container: Container, timeout: float) -> None:
-    with contextlib.suppress(DockerException):
+    with contextlib.suppress(*ENGINE_ERRORS):
         container.stop(timeout=math.ceil(max(0.0, timeout)))  # whole seconds, never sooner
 
 
 def _remove(container: Container) -> None:
-    with contextlib.suppress(DockerException):
+    with contextlib.suppress(*ENGINE_ERRORS):
         container.remove(force=True, v=True)
 
 
@@ -270,7 +273,7 @@ def _remove_project(client: docker.DockerClient, project_key: str) -> int:
     # on a container that goes away meanwhile.
     found = client.api.containers(all=True, filters={"label": f"{LABEL_PROJECT}={project_key}"})
     for row in found:
-        with contextlib.suppress(DockerException):
+        with contextlib.suppress(*ENGINE_ERRORS):
             client.api.remove_container(row["Id"], force=True, v=True)
     return len({row["Labels"].get(LABEL_TASK) for row in found})
 
@@ -291,5 +294,5 @@ def _note(log_path: Path, message: str) -> None:
         log.write(f"[bluegreen] {message}\n")
 
 
-def _explain(exc: DockerException) -> str:
+def _explain(exc: Exception) -> str:
     return str(getattr(exc, "explanation", None) or exc).strip()
