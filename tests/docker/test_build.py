@@ -67,3 +67,17 @@ def test_no_dockerfile_is_a_spec_error_before_any_build(tmp_path: Path) -> None:
             tmp_path,
             ImageRef("w", "t"),
         )
+
+
+def test_the_context_honours_dockerignore_and_leaves_out_bluegreen_state(
+    docker_client: docker.DockerClient, app_dir: Path
+) -> None:
+    (app_dir / ".bluegreen").mkdir()
+    (app_dir / ".bluegreen" / "state.db").write_text("local state")
+    (app_dir / "secret.txt").write_text("not for the image")
+    (app_dir / ".dockerignore").write_text("# comment\nsecret.txt\n")
+    (app_dir / "Dockerfile").write_text("FROM bluegreen-test/busybox:1\nCOPY . /ctx\n")
+    build_image(docker_client, app_dir, ImageRef("web", "ctx"))
+    listing = docker_client.containers.run("web:ctx", ["ls", "-a", "/ctx"], remove=True).split()
+    assert b"www" in listing and b"Dockerfile" in listing
+    assert b".bluegreen" not in listing and b"secret.txt" not in listing

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
+from docker.api.build import process_dockerfile
 from docker.errors import APIError, BuildError, DockerException
 
 from ..errors import PlatformError, Problem, SpecError
+from ..local.state_dir import STATE_DIR
 from .reference import ImageRef
 
 Output = Callable[[str], None]
@@ -35,7 +37,8 @@ def build_image(
         raise SpecError(Problem(shown_as, "", "file not found; expected a Dockerfile to build"))
     try:
         chunks = client.api.build(
-            path=str(context),
+            fileobj=_context_tar(context, dockerfile),
+            custom_context=True,
             dockerfile=dockerfile,
             tag=str(ref),
             rm=True,
@@ -50,6 +53,20 @@ def build_image(
         raise PlatformError(f"the Docker engine failed the build: {exc}") from exc
     except DockerException as exc:
         raise PlatformError(f"the Docker engine failed the build: {exc}") from exc
+
+
+def _context_tar(context: Path, dockerfile: str) -> IO[bytes]:
+    """The context as the SDK would send it (honouring .dockerignore), minus
+    bluegreen's own state: `.bluegreen/` holds a live SQLite file and logs."""
+    ignore = context / ".dockerignore"
+    lines = ignore.read_text().splitlines() if ignore.is_file() else []
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    tar: IO[bytes] = docker.utils.tar(
+        str(context),
+        exclude=[*patterns, STATE_DIR],
+        dockerfile=process_dockerfile(dockerfile, str(context)),
+    )
+    return tar
 
 
 def _follow(chunks: Iterable[Mapping[str, Any]], shown_as: str, on_output: Output) -> str:
