@@ -9,7 +9,11 @@ import pytest
 from bluegreen.errors import PlatformError
 from bluegreen.local.containers import plan_task
 from bluegreen.local.driver import TaskSpec
+from bluegreen.local.process_driver import ProcessDriver
+from bluegreen.local.runner import Runner
 from bluegreen.spec.config import LocalNetwork
+from bluegreen.spec.project import load_project
+from bluegreen.spec.taskdef import render_taskdef
 
 
 def spec(*definitions: dict, network: LocalNetwork, image: str | None = None) -> TaskSpec:
@@ -77,3 +81,20 @@ def test_health_check_defaults_follow_ecs_in_nanoseconds() -> None:
 def test_a_task_without_the_load_balanced_container_is_refused() -> None:
     with pytest.raises(PlatformError, match="no container named 'web'"):
         plan_task(spec(SIDECAR, network=LocalNetwork.HOST))
+
+
+def test_the_example_app_maps_to_what_ecs_would_run(tmp_path: Path) -> None:
+    """examples/flask-app under `local.driver = "docker"`: its image, port and health check."""
+    example = Path(__file__).parents[2] / "examples" / "flask-app"
+    project = load_project(example, env={"BLUEGREEN_LOCAL_DRIVER": "docker"})
+    image = "127.0.0.1:5000/flask-app:abc1234"
+    taskdef = render_taskdef(project, image=image, env={}, local_defaults=True)
+    runner = Runner(ProcessDriver(tmp_path), project.config, example, tmp_path)
+    task = runner.spec("flask-app:1", taskdef)
+    (web,) = plan_task(task)
+    assert web.image == image
+    assert web.create["ports"] == {"8000/tcp": ("127.0.0.1", task.host_port)}
+    assert web.create["environment"]["PORT"] == "8000"
+    assert web.create["environment"]["APP_VERSION"] == "dev"
+    assert web.create["healthcheck"]["test"][:2] == ["CMD", "python"]
+    assert web.create["healthcheck"]["start_period"] == 10 * 1_000_000_000
