@@ -24,7 +24,7 @@ class WrkResult:
 
 def run_wrk(url: str, *, connections: int, seconds: float, cpu: str) -> WrkResult:
     command = [
-        "taskset", "-c", cpu, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s",
+        "taskset", "-c", cpu, "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
         "--latency", "--timeout", "5s", url,
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
