@@ -22,6 +22,9 @@ from typing import Any
 
 import httpx
 
+from bluegreen.local.client import LocalPlatform
+from bluegreen.spec.project import load_project
+
 APP = Path(__file__).parents[1] / "apps" / "local_app.py"
 CLI_TIMEOUT = 90
 
@@ -64,10 +67,10 @@ container_port = 8000
 
 [health_check]
 path = "/health"
-interval = "100ms"
-timeout = "80ms"
+interval = "200ms"
+timeout = "150ms"
 healthy_threshold = 2
-unhealthy_threshold = 2
+unhealthy_threshold = 3
 
 [deployment]
 config = {{ type = "canary", percent = 20, interval = "{canary}" }}
@@ -133,8 +136,8 @@ class Project:
             self.wait_for(lambda s: s["status"] == "Succeeded")
 
     def status(self) -> dict[str, Any]:
-        result = self.cli("status", "--output", "json")
-        return dict(json.loads(result.stdout))
+        """The newest deployment, through the Python API (cheaper than a CLI process)."""
+        return LocalPlatform(load_project(self.dir)).status().to_dict()
 
     def wait_for(self, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
         """Poll `status` until `predicate(summary)` holds."""

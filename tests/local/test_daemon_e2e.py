@@ -103,7 +103,7 @@ def test_commands_without_a_daemon_exit_4(tmp_path: Path) -> None:
 def test_bad_files_exit_2_and_start_nothing(tmp_path: Path) -> None:
     project = make_project(tmp_path / "broken")
     config = project.dir / "bluegreen.toml"
-    config.write_text(config.read_text().replace('interval = "100ms"', 'interval = "soon"'))
+    config.write_text(config.read_text().replace('interval = "200ms"', 'interval = "soon"'))
     result = project.cli("up", check=False)
     assert result.returncode == 2
     assert "bluegreen.toml" in result.stderr and "interval" in result.stderr
