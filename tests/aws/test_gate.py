@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Generator
 from pathlib import Path
 
@@ -67,3 +69,28 @@ def test_no_listener_no_command_means_no_gate(tmp_path: Path) -> None:
     root = tmp_path / "plain"
     root.mkdir()
     assert Gate.from_config(write_project(root, None).config, root) is None
+
+
+def test_command_timeout_ends_its_process_group(listener: Listener, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    command = f"sleep 120 & echo $! > {pid_file}; wait"
+    gate = gate_for(tmp_path, None, f"command = '{command}'")
+    started = time.monotonic()
+    passed, events = verdict(gate.run("d-1"))
+    assert time.monotonic() - started < 60  # the 1 s deadline, not the child's 120 s
+    assert not passed
+    assert "timed out" in events[-1].message
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split()[2] == "Z")

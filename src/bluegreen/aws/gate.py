@@ -11,6 +11,7 @@ in a pipeline, it can fail, and its verdict decides continue vs rollback.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Generator
@@ -91,30 +92,44 @@ class Gate:
 
     def _smoke(self, deployment_id: str) -> Generator[Event, None, bool]:
         assert self.command is not None
-        env = dict(os.environ, BLUEGREEN_TEST_URL=self.url or "")
         yield self._event(deployment_id, f"running validation command: {self.command}")
-        try:
-            done = subprocess.run(
-                self.command,
-                shell=True,
-                cwd=self.workdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=self.deadline,
-            )
-        except subprocess.TimeoutExpired:
+        env = dict(os.environ, BLUEGREEN_TEST_URL=self.url or "")
+        code, output = run_command(self.command, self.workdir, env, self.deadline)
+        if code is None:
             line = f"validation command timed out after {self.deadline:g}s"
-            yield self._event(deployment_id, line, result="failed")
+            yield self._event(deployment_id, line, result="failed", output=output)
             return False
-        output = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
-        verdict = "passed" if done.returncode == 0 else "failed"
-        line = f"validation command {verdict} (exit {done.returncode})"
+        verdict = "passed" if code == 0 else "failed"
+        line = f"validation command {verdict} (exit {code})"
         yield self._event(deployment_id, line, result=verdict, output=output)
-        return done.returncode == 0
+        return code == 0
 
     def _event(self, deployment_id: str, message: str, **details: str) -> Event:
         return note(deployment_id, Status.READY, EventKind.VALIDATION, message, **details)
+
+
+def run_command(
+    command: str, workdir: Path, env: dict[str, str], timeout: float
+) -> tuple[int | None, str]:
+    """Exit code (None on timeout) and the output's tail. The command runs in
+    its own process group, so a timeout also ends whatever it started."""
+    with subprocess.Popen(
+        command,
+        shell=True,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            return None, output[-OUTPUT_TAIL:]
+    return process.returncode, output[-OUTPUT_TAIL:]
 
 
 def _ask(client: httpx.Client, url: str) -> str:
