@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from moto.server import ThreadedMotoServer
 
 from .harness import Engine, Registry, import_busybox, missing_piece, unavailable
 
@@ -70,6 +71,37 @@ def docker_client(docker_harness: DockerHarness) -> Iterator[docker.DockerClient
 def app_dir(tmp_path: Path) -> Path:
     """A copy of the test app's build context, free to edit (e.g. www/version)."""
     return Path(shutil.copytree(APP, tmp_path / "app"))
+
+
+# Dead loopback proxy and no retries: a call that misses moto fails here (test-harnesses.md §0).
+AWS_SAFETY = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_MAX_ATTEMPTS": "1",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """moto in server mode on 127.0.0.1 as every AWS endpoint; its URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for name, value in AWS_SAFETY.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        (tmp_path / name).touch()
+        monkeypatch.setenv(name, str(tmp_path / name))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 def _restore(name: str, value: str | None) -> None:

@@ -9,6 +9,7 @@ import docker
 import httpx
 import pytest
 
+from .conftest import AWS_SAFETY
 from .project import bluegreen, git_commit, make_project
 
 pytestmark = pytest.mark.docker
@@ -94,6 +95,6 @@ def test_push_before_build_says_to_build(docker_client: docker.DockerClient, reg
 
 def test_push_without_registry_or_ecr_repository_is_a_usage_error(tmp_path: Path) -> None:
     project = make_project(tmp_path / "app", toml_edits={'ecr_repository = "flask-app"': ""})
-    out = bluegreen("push", str(project), "--tag", "t", env=env())
+    out = bluegreen("push", str(project), "--tag", "t", env=env(**AWS_SAFETY))
     assert out.returncode == 2
     assert "pass --registry" in out.stderr

@@ -11,10 +11,9 @@ from pathlib import Path
 import click
 
 from ..images import ImageRef, build_image, connect, default_tag, push_image
-from ..images.project import local_image, push_destination
+from ..images.project import build_platform, local_image, push_destination
 from ..images.reference import check_tag
-from ..spec.config import BluegreenConfig
-from ..spec.project import load_project
+from ..spec.project import Project, load_project
 from .spec_commands import DIR_ARGUMENT
 
 TAG_OPTION = click.option(
@@ -27,9 +26,9 @@ def _progress(text: str) -> None:
     click.echo(text, err=True, nl=False)
 
 
-def _image(directory: Path, tag: str | None) -> tuple[BluegreenConfig, ImageRef]:
-    config = load_project(directory).config
-    return config, local_image(config, check_tag(tag) if tag else default_tag(directory))
+def _image(directory: Path, tag: str | None) -> tuple[Project, ImageRef]:
+    project = load_project(directory)
+    return project, local_image(project.config, check_tag(tag) if tag else default_tag(directory))
 
 
 @click.command()
@@ -40,15 +39,28 @@ def _image(directory: Path, tag: str | None) -> tuple[BluegreenConfig, ImageRef]
     "--network",
     help="Network mode for RUN steps (e.g. host, none); default: the engine's.",
 )
-def build(directory: Path, tag: str | None, dockerfile: str, network: str | None) -> None:
+@click.option(
+    "--platform",
+    help="e.g. linux/amd64; default: taskdef.json's runtimePlatform.cpuArchitecture, if any.",
+)
+def build(
+    directory: Path, tag: str | None, dockerfile: str, network: str | None, platform: str | None
+) -> None:
     """Build DIRECTORY's Dockerfile as REPOSITORY:TAG and print that reference.
 
     REPOSITORY is [aws] ecr_repository, else the service name. The engine is
     the one DOCKER_HOST names. A failing step exits 2, naming the step.
     """
-    _, ref = _image(directory, tag)
-    client = connect()
-    build_image(client, directory, ref, dockerfile=dockerfile, network=network, on_output=_progress)
+    project, ref = _image(directory, tag)
+    build_image(
+        connect(),
+        directory,
+        ref,
+        dockerfile=dockerfile,
+        network=network,
+        platform=platform or build_platform(project.taskdef),
+        on_output=_progress,
+    )
     click.echo(str(ref))
 
 
@@ -65,8 +77,8 @@ def push(directory: Path, tag: str | None, registry: str | None) -> None:
     ECR logins come from GetAuthorizationToken and are never printed or
     stored; other registries use Docker's own credentials (docker login).
     """
-    config, ref = _image(directory, tag)
-    host, login = push_destination(config, registry)
+    project, ref = _image(directory, tag)
+    host, login = push_destination(project.config, registry)
     target = ref.in_registry(host)
     push_image(connect(), ref, target, login=login, on_output=_progress)
     click.echo(str(target))

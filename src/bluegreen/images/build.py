@@ -29,9 +29,13 @@ def build_image(
     *,
     dockerfile: str = "Dockerfile",
     network: str | None = None,
+    platform: str | None = None,
     on_output: Output = lambda line: None,
 ) -> str:
-    """Build `context` into `ref`; the image id. `network`: the build's RUN network mode."""
+    """Build `context` into `ref`; the image id.
+
+    `network`: the RUN steps' network mode; `platform`: e.g. "linux/amd64".
+    """
     shown_as = str(context / dockerfile)
     if not (context / dockerfile).is_file():
         raise SpecError(Problem(shown_as, "", "file not found; expected a Dockerfile to build"))
@@ -45,6 +49,7 @@ def build_image(
             forcerm=True,
             decode=True,
             network_mode=network,
+            platform=platform,
         )
         return _follow(chunks, shown_as, on_output)
     except (APIError, BuildError) as exc:
