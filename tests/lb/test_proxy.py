@@ -154,29 +154,27 @@ def test_body_above_max_body_gets_413_and_no_backend_request() -> None:
     run(scenario())
 
 
-def test_slow_request_head_gets_408_and_is_closed() -> None:
+SLOW_CLIENTS = {
+    "head": (ProxySettings(header_timeout=0.05), b"GET / HTTP/1.1\r\nHost: x\r\n", 408),
+    "body": (
+        ProxySettings(body_timeout=0.05),
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+        408,
+    ),
+    "idle": (ProxySettings(idle_timeout=0.05), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SLOW_CLIENTS))
+def test_slow_or_idle_client_is_cut_off_by_its_timeout(case: str) -> None:
+    settings, sent, status = SLOW_CLIENTS[case]
+
     async def scenario() -> None:
-        settings = ProxySettings(header_timeout=0.05)
         async with balancer({"blue": 100}, settings=settings) as setup:
-            reader, writer = await asyncio.open_connection("127.0.0.1", setup.listener.port)
-            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
-            answer = await asyncio.wait_for(reader.read(), 2)
-            writer.close()
-            assert answer.startswith(b"HTTP/1.1 408")
-            assert setup.backends["blue"][0].requests == []
-
-    run(scenario())
-
-
-def test_idle_keep_alive_connection_is_closed_after_idle_timeout() -> None:
-    async def scenario() -> None:
-        settings = ProxySettings(idle_timeout=0.05)
-        async with balancer({"blue": 100}, settings=settings) as setup:
-            reader, writer = await asyncio.open_connection("127.0.0.1", setup.listener.port)
-            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            answer = await asyncio.wait_for(reader.read(), 2)
-            writer.close()
-            assert [r.body for r in parse_responses(answer)] == [b"blue"]
+            answer = await exchange_raw(setup.listener.port, sent, timeout=2)
+            assert [r.status for r in parse_responses(answer)] == [status]
+            completed = len(setup.backends["blue"][0].requests)
+            assert completed == (1 if case == "idle" else 0)
 
     run(scenario())
 

@@ -278,8 +278,12 @@ class ClientConnection(asyncio.Protocol):
             self.close()
 
     def reject(self, status: int) -> None:
-        """Refuse what the client sent; nothing of it has reached a target."""
-        if not self.queue or (self.queue[0] is self.reading and not self.queue[0].tried):
+        """Refuse what the client sent (or failed to send in time) and close.
+        A request still arriving is dropped, along with its target connection."""
+        first = self.queue[0] if self.queue else None
+        if first is None or (first is self.reading and not first.response_started):
+            if first is not None:
+                first.abandon()
             self.out.append(error_response(status, close=True))
         self.close()
 
