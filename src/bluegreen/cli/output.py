@@ -221,7 +221,7 @@ def show_summaries(summaries: list[DeploymentSummary], output: str) -> None:
         table.add_column(column, no_wrap=True)
     table.add_column("message")
     for s in summaries:
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.created))
+        started = time.strftime("%m-%d %H:%M:%S", time.localtime(s.created))
         weights = f"{s.weights.blue}/{s.weights.green}" if s.weights else ""
         rollback = f" (rollback of {s.rollback_of})" if s.rollback_of else ""
         table.add_row(
@@ -232,4 +232,7 @@ def show_summaries(summaries: list[DeploymentSummary], output: str) -> None:
             weights,
             s.message + rollback,
         )
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = 200  # logs and pipes: one row per deployment
+    console.print(table)

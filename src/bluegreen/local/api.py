@@ -20,6 +20,7 @@ from aiohttp import web
 from ..engine.events import EventKind
 from ..errors import PlatformError, SpecError, UsageError
 from ..spec.config import BluegreenConfig
+from .controller import Controller
 from .service import LocalService
 from .store import DeploymentRow
 
@@ -97,6 +98,16 @@ def _row(request: web.Request) -> DeploymentRow:
     return row
 
 
+def _in_flight(request: web.Request) -> Controller:
+    """The deployment in flight, if it is the one asked for (`latest`: whichever)."""
+    row = _row(request)
+    controller = request.app[SERVICE].controller
+    wanted = request.match_info["id"]
+    if controller is None or wanted not in ("latest", controller.deployment_id):
+        raise UsageError(f"no deployment in flight: {row.id} is {row.status.value}")
+    return controller
+
+
 async def history(request: web.Request) -> web.Response:
     limit = int(request.query.get("limit", "20"))
     rows = request.app[SERVICE].store.deployments(limit)
@@ -115,14 +126,14 @@ async def deploy(request: web.Request) -> web.Response:
 
 
 async def continue_deployment(request: web.Request) -> web.Response:
-    controller = request.app[SERVICE].current(_row(request).id)
+    controller = _in_flight(request)
     controller.request_continue()
     return web.json_response({"deployment_id": controller.deployment_id})
 
 
 async def stop(request: web.Request) -> web.Response:
     body = await request.json() if request.can_read_body else {}
-    controller = request.app[SERVICE].current(_row(request).id)
+    controller = _in_flight(request)
     controller.request_stop(rollback=body.get("rollback"))
     return web.json_response({"deployment_id": controller.deployment_id})
 

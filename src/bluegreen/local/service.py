@@ -213,14 +213,6 @@ class LocalService:
             self.track(asyncio.create_task(self.terminate(self.leftover, green)))
             self.leftover = None
 
-    def current(self, deployment_id: str | None) -> Controller:
-        controller = self.controller
-        if controller is None or deployment_id not in (None, controller.deployment.deployment_id):
-            raise UsageError(
-                "no deployment in flight" + (f" with id {deployment_id}" if deployment_id else "")
-            )
-        return controller
-
     def rollback(self, config: BluegreenConfig, to_revision: str | None) -> str:
         """Inside a deployment (the termination wait included): flip back at once.
         After it: deploy the last good revision again, all at once."""
