@@ -119,3 +119,22 @@ def test_a_busy_port_is_reported_and_nothing_keeps_running(tmp_path: Path) -> No
     assert result.returncode == 4
     assert f"cannot listen on 127.0.0.1:{project.prod_port}" in result.stderr
     assert StateDir.of(project.dir).read_info() is None
+
+
+def test_down_mid_deployment_rolls_it_back_first(start_platform: Callable[..., Project]) -> None:
+    project = start_platform(ready_wait="60s")
+    project.deploy_first()
+    project.cli("deploy", "--set", "APP_VERSION=v2", "--no-wait")
+    project.wait_for(lambda s: s["status"] == "Ready")
+    project.cli("down")
+    history = project.cli("history", "--output", "json", check=False)
+    assert history.returncode == 4  # the daemon is down; its store is not
+    store = Store(project.dir / ".bluegreen" / "state.db")
+    try:
+        row = store.deployment()
+        assert row is not None and row.status.value == "Stopped"
+        messages = [e.message for _, e in store.events(row.id)]
+    finally:
+        store.close()
+    assert any("shutting down" in m for m in messages)
+    assert any(m.startswith("rolled back") for m in messages)
