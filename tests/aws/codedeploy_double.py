@@ -72,6 +72,11 @@ def install_fails() -> Script:
     )
 
 
+def stuck_install() -> Script:
+    """A green set that never becomes steady: CodeDeploy would wait an hour."""
+    return Script([frame("InProgress", 1, 0.0, current="Install")], pause=0)
+
+
 def hook_fails() -> Script:
     diagnostics = {
         "errorCode": "ScriptFailed",

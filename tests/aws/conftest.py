@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,9 @@ def deploy_and_follow(platform: Platform, **request: Any) -> tuple[str, list[Eve
     """Deploy IMAGE and follow to the end, as `bluegreen deploy` does."""
     deployment_id = platform.deploy(DeployRequest(**{"image": IMAGE, **request}))
     return deployment_id, list(platform.events(deployment_id, follow=True))
+
+
+def with_install_timeout(project: Project, seconds: float) -> Project:
+    config = project.config
+    deployment = config.deployment.model_copy(update={"install_timeout": seconds})
+    return replace(project, config=config.model_copy(update={"deployment": deployment}))

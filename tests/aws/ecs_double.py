@@ -62,6 +62,10 @@ def lambda_hook_fails() -> Script:
     )
 
 
+def stuck_scale_up() -> Script:
+    return Script([stage("IN_PROGRESS", "SCALE_UP")], pause=0)
+
+
 def scale_up_fails() -> Script:
     reason = "ECS deployment circuit breaker: tasks failed to start (CannotPullContainerError)"
     return Script([stage("IN_PROGRESS", "SCALE_UP"), *rolled_back(reason)])

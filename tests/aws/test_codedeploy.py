@@ -17,7 +17,7 @@ from bluegreen.spec.project import Project
 
 from . import codedeploy_double as script
 from .codedeploy_double import CodeDeployDouble
-from .conftest import IMAGE, Listener, deploy_and_follow
+from .conftest import IMAGE, Listener, deploy_and_follow, with_install_timeout
 
 pytestmark = pytest.mark.usefixtures("codedeploy_group")
 
@@ -205,3 +205,15 @@ def test_a_second_follower_leaves_ready_alone(
     platform.resume(ready)  # too late, someone else continued: not an error
     assert list(platform.events(deployment_id, follow=True))[-1].status is Status.SUCCEEDED
     assert len(codedeploy.called("ContinueDeployment")) == 2
+
+
+def test_install_stuck_past_install_timeout_is_stopped(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    codedeploy.plan.append(script.stuck_install)
+    deployment_id, events = run(with_install_timeout(project, 0.2))
+    assert codedeploy.called("StopDeployment") == [
+        {"deploymentId": deployment_id, "autoRollbackEnabled": True}
+    ]
+    assert any("Install still in progress" in e.message for e in events)
+    assert events[-1].status is Status.STOPPED

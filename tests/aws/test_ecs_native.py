@@ -13,7 +13,7 @@ from bluegreen.platform import DeployRequest, exit_code_for
 from bluegreen.spec.project import Project
 
 from . import ecs_double as script
-from .conftest import IMAGE, Listener, deploy_and_follow
+from .conftest import IMAGE, Listener, deploy_and_follow, with_install_timeout
 from .ecs_double import HOOK_ID, EcsDouble
 
 pytestmark = pytest.mark.usefixtures("ecs_service")
@@ -124,3 +124,12 @@ def test_rollback_redeploys_what_the_last_success_replaced(
     arn = platform.rollback()
     assert ecs.called("UpdateService")[-1]["taskDefinition"] == first
     assert list(platform.events(arn, follow=True))[-1].status is Status.SUCCEEDED
+
+
+def test_scale_up_stuck_past_install_timeout_is_stopped(project: Project, ecs: EcsDouble) -> None:
+    ecs.plan.append(script.stuck_scale_up)
+    arn, events = run(with_install_timeout(project, 0.2))
+    assert ecs.called("StopServiceDeployment") == [
+        {"serviceDeploymentArn": arn, "stopType": "ROLLBACK"}
+    ]
+    assert events[-1].status is Status.STOPPED

@@ -62,7 +62,12 @@ class AwsPlatform:
     def events(self, deployment_id: str, *, follow: bool) -> Iterator[Event]:
         with aws_errors(f"following {deployment_id}"):
             yield from follow_deployment(
-                self, deployment_id, follow=follow, gate=self.gate, polling=self.polling
+                self,
+                deployment_id,
+                follow=follow,
+                gate=self.gate,
+                polling=self.polling,
+                install_timeout=self.config.deployment.install_timeout,
             )
 
     def snapshot(self, deployment_id: str) -> Snapshot:

@@ -147,7 +147,12 @@ class EcsPlatform(AwsPlatform):
         self._answer_hook(snapshot, "CONTINUE")
 
     def abort(self, snapshot: Snapshot) -> None:
-        self._answer_hook(snapshot, "ROLLBACK")
+        if snapshot.gate_token is None:
+            self.aws.ecs.stop_service_deployment(
+                serviceDeploymentArn=snapshot.deployment_id, stopType="ROLLBACK"
+            )
+        else:
+            self._answer_hook(snapshot, "ROLLBACK")
 
     def _answer_hook(self, snapshot: Snapshot, action: str) -> None:
         self.aws.ecs.continue_service_deployment(

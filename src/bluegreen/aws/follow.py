@@ -60,6 +60,29 @@ class Polling:
         return self.first if changed else min(self.longest, current * self.growth)
 
 
+@dataclass
+class InstallClock:
+    """Install may wait an hour for a crash-looping green set; stop it sooner.
+
+    Started when Install is first seen in progress; `expired` once it has
+    been in progress longer than `[deployment] install_timeout`.
+    """
+
+    limit: float | None
+    started: float | None = None
+    fired: bool = False
+
+    def expired(self, snapshot: Snapshot) -> bool:
+        step = snapshot.steps.get(LifecycleEvent.INSTALL)
+        installing = step is not None and step.status is StepStatus.IN_PROGRESS
+        if self.limit is None or self.fired or not installing:
+            return False
+        if self.started is None:
+            self.started = time.monotonic()
+        self.fired = time.monotonic() - self.started > self.limit
+        return self.fired
+
+
 def follow(
     controller: Controller,
     deployment_id: str,
@@ -67,9 +90,11 @@ def follow(
     follow: bool,
     gate: Gate | None,
     polling: Polling,
+    install_timeout: float | None = None,
 ) -> Iterator[Event]:
     """The deployment's events; with `follow`, until it and its rollback have ended."""
-    last = yield from _watch(controller, deployment_id, follow, gate, polling)
+    install = InstallClock(install_timeout)
+    last = yield from _watch(controller, deployment_id, follow, gate, polling, install)
     if follow and last.status is not Status.SUCCEEDED and not last.rollback_id:
         time.sleep(polling.first)  # CodeDeploy may name the rollback a moment after failing
         settled = controller.snapshot(deployment_id)
@@ -85,6 +110,7 @@ def _watch(
     follow: bool,
     gate: Gate | None,
     polling: Polling,
+    install: InstallClock,
 ) -> Generator[Event, None, Snapshot]:
     give_up = time.monotonic() + polling.timeout
     before: Snapshot | None = None
@@ -100,6 +126,10 @@ def _watch(
         if now.status is Status.READY and not gated and _test_traffic_on_green(now):
             gated = True
             yield from _decide(controller, now, gate)
+        if install.expired(now):
+            line = f"Install still in progress after {install.limit:g}s: stopping, rollback"
+            yield note(deployment_id, now.status, EventKind.ROLLBACK, line)
+            controller.abort(now)
         if time.monotonic() > give_up:
             raise DeploymentTimedOut(
                 f"gave up waiting for {deployment_id} after {polling.timeout:g}s "
@@ -160,7 +190,7 @@ def _follow_rollback(
     the stream stays Stopped/Failed (exit 1) even when the rollback succeeds.
     """
     assert stopped.rollback_id is not None
-    rollback = _watch(controller, stopped.rollback_id, True, None, polling)
+    rollback = _watch(controller, stopped.rollback_id, True, None, polling, InstallClock(None))
     while True:
         try:
             event = next(rollback)
