@@ -137,6 +137,11 @@ class LiveView:
             (self.deployment_id, "bold"),
             "  ",
             (self.status.value, _STATUS_STYLES.get(self.status, "bold yellow")),
+            (
+                "  waiting for `bluegreen continue` (or `stop`)"
+                if self.status is Status.READY
+                else ""
+            ),
         )
         return Group(title, self._steps_table(), traffic_bar(self.weights), *self._detail())
 
