@@ -20,7 +20,7 @@ from bluegreen.spec.config import HealthCheckConfig
 from tests.apps.lb_backend import Backend
 
 FAST_HEALTH = HealthCheckConfig(
-    path="/health", interval=0.02, timeout=0.015, healthy_threshold=2, unhealthy_threshold=2
+    path="/health", interval=0.05, timeout=0.04, healthy_threshold=2, unhealthy_threshold=2
 )
 T = TypeVar("T")
 
