@@ -22,13 +22,15 @@ async def echo(connection: ServerConnection) -> None:
         await connection.send(message)
 
 
-def test_websocket_echo_through_the_proxy_and_cut_when_drain_grace_ends() -> None:
+def test_websocket_echo_through_the_proxy_lasts_the_upgrade_grace_of_a_drain() -> None:
     async def scenario() -> None:
         async with serve(echo, "127.0.0.1", 0) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             lb = LoadBalancer()
             try:
-                group = lb.add_target_group("ws", HEALTH, deregistration_delay=0.05)
+                group = lb.add_target_group(
+                    "ws", HEALTH, deregistration_delay=0.05, upgrade_grace=0.4
+                )
                 target = group.register("127.0.0.1", port)
                 listener = await lb.add_listener("production", 0)
                 listener.set_weights({"ws": 100})
@@ -38,7 +40,11 @@ def test_websocket_echo_through_the_proxy_and_cut_when_drain_grace_ends() -> Non
                         await socket.send(message)
                         assert await socket.recv() == message
                     assert target.in_flight == 0 and len(target.tunnels) == 1
-                    await asyncio.wait_for(group.deregister(target), 2)
+                    draining = asyncio.create_task(group.deregister(target))
+                    await asyncio.sleep(0.2)  # past the delay, within the upgrade grace
+                    await socket.send("still open")
+                    assert await socket.recv() == "still open"
+                    await asyncio.wait_for(draining, 2)
                     try:
                         await asyncio.wait_for(socket.recv(), 2)
                         raise AssertionError("tunnel outlived the drain")

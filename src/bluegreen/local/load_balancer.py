@@ -92,12 +92,20 @@ class LoadBalancer:
         return listener
 
     def add_target_group(
-        self, name: str, health: HealthCheckConfig, *, deregistration_delay: float
+        self,
+        name: str,
+        health: HealthCheckConfig,
+        *,
+        deregistration_delay: float,
+        upgrade_grace: float | None = None,
     ) -> TargetGroup:
-        """A group whose targets are health checked from now on (needs a running loop)."""
+        """A group whose targets are health checked from now on (needs a running loop).
+        `upgrade_grace`: how long a draining target's WebSockets may stay (2 × delay)."""
         if name in self.groups:
             raise ValueError(f"target group {name!r} exists already")
-        group = TargetGroup(name, health, deregistration_delay=deregistration_delay)
+        group = TargetGroup(
+            name, health, deregistration_delay=deregistration_delay, upgrade_grace=upgrade_grace
+        )
         self.groups[name] = group
         checker = HealthChecker(group)
         checker.start()

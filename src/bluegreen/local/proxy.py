@@ -123,7 +123,7 @@ class ClientConnection(asyncio.Protocol):
         self._url += url
         self._head_size += len(url)
         if self._head_size > self.settings.max_header_bytes:
-            self._refuse(BadRequest(431, "request head above max_header_bytes"))
+            self._refuse(BadRequest(400, "request head above max_header_bytes"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         headers = self._headers
@@ -131,7 +131,7 @@ class ClientConnection(asyncio.Protocol):
         self._head_size += len(name) + len(value)
         settings = self.settings
         if self._head_size > settings.max_header_bytes or len(headers) > settings.max_headers:
-            self._refuse(BadRequest(431, "request head above max_header_bytes or max_headers"))
+            self._refuse(BadRequest(400, "request head above max_header_bytes or max_headers"))
 
     def on_headers_complete(self) -> None:
         parser = self.parser

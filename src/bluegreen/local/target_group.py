@@ -37,8 +37,9 @@ class TargetGroup:
         self.health = health
         self.deregistration_delay = deregistration_delay
         # Upgraded (WebSocket) connections are long-lived by nature, so they
-        # get their own, longer grace before being cut.
-        self.upgrade_grace = max(upgrade_grace or 0.0, deregistration_delay)
+        # get their own, longer grace (twice the delay unless told) before being cut.
+        grace = 2 * deregistration_delay if upgrade_grace is None else upgrade_grace
+        self.upgrade_grace = max(grace, deregistration_delay)
         self.targets: list[Target] = []
         self.metrics = GroupMetrics(lambda: sum(t.in_flight for t in self.targets))
         self._healthy: list[Target] = []
