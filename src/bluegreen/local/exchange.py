@@ -69,14 +69,23 @@ class Exchange:
     )
 
     def __init__(
-        self, client: ClientConnection, method: bytes, head: bytes, framing: Framing, now: float
+        self,
+        client: ClientConnection,
+        method: bytes,
+        head: bytes,
+        framing: Framing,
+        *,
+        upgrade: bool,
+        keep_alive: bool,
+        http10: bool,
+        now: float,
     ) -> None:
         self.client = client
         self.method = method
         self.chunked = framing.chunked
-        self.upgrade = client.parser.should_upgrade()
-        self.keep_alive = client.parser.should_keep_alive() and not self.upgrade
-        self.http10 = client.parser.get_http_version() == "1.0"
+        self.upgrade = upgrade
+        self.keep_alive = keep_alive and not upgrade
+        self.http10 = http10
         self.pending: list[bytes] | None = [head]  # not yet written to a target
         self.pending_size = len(head)
         self.retained: list[bytes] | None = [head]  # everything sent, for a replay

@@ -19,6 +19,10 @@ HOP_BY_HOP = frozenset(
 )  # fmt: skip
 FORWARDED = frozenset((b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-port"))
 REQUEST_DROPPED = HOP_BY_HOP | FORWARDED
+# In a lowered head that llhttp accepted, `\nname:` can only start a header line.
+REQUEST_DROPPED_LINE = re.compile(
+    rb"\n(?:" + b"|".join(re.escape(name) for name in sorted(REQUEST_DROPPED)) + rb"):"
+)
 CONNECTION_OPTIONS = frozenset((b"close", b"keep-alive", b"upgrade"))
 IDEMPOTENT = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"))
 CRLF = b"\r\n"
@@ -135,11 +139,11 @@ def request_head(
     and it was HTTP/1.1; if it has no header to drop, it is passed on as is
     with the forwarded headers (`forwarded`) inserted after the request line.
     """
+    if raw is not None and not REQUEST_DROPPED_LINE.search(raw.lower()):
+        line_end = raw.find(CRLF) + 2  # no body, nothing to drop: forward it as it came
+        return raw[:line_end] + forwarded + raw[line_end:], Framing()
     framing = scan_headers(headers, REQUEST_DROPPED)
     framing.check_request()
-    if raw is not None and not framing.hop:
-        line_end = raw.find(CRLF) + 2
-        return raw[:line_end] + forwarded + raw[line_end:], framing
     out = [method + b" " + url + b" HTTP/1.1\r\n"]
     copy_headers(headers, out, framing, REQUEST_DROPPED)
     if framing.forwarded_for is not None:
@@ -182,7 +186,6 @@ def chunk(data: bytes) -> bytes:
 LAST_CHUNK = b"0\r\n\r\n"
 
 
-# In a lowered head that llhttp accepted, `\nname:` can only start a header line.
 OTHER_HOP_BY_HOP = re.compile(
     rb"\n(?:keep-alive|proxy-connection|te|trailer|transfer-encoding|upgrade):"
 )

@@ -137,7 +137,8 @@ class ClientConnection(asyncio.Protocol):
         parser = self.parser
         method = parser.get_method()
         upgrade = parser.should_upgrade()
-        raw = head_of(self.chunk) if parser.get_http_version() == "1.1" and not upgrade else None
+        version = parser.get_http_version()
+        raw = head_of(self.chunk) if version == "1.1" and not upgrade else None
         try:
             head, framing = request_head(
                 method, self._url, self._headers,
@@ -151,7 +152,11 @@ class ClientConnection(asyncio.Protocol):
             self._refuse(BadRequest(413, "body above max_body"))
         self.phase = Phase.BODY
         self.since = self.loop.time()
-        exchange = Exchange(self, method, head, framing, self.since)
+        exchange = Exchange(
+            self, method, head, framing,
+            upgrade=upgrade, keep_alive=parser.should_keep_alive(), http10=version == "1.0",
+            now=self.since,
+        )  # fmt: skip
         self.reading = exchange
         self.queue.append(exchange)
         if self.paused or len(self.queue) > 1:
