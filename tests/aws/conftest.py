@@ -256,7 +256,8 @@ def deploy_and_follow(platform: Platform, **request: Any) -> tuple[str, list[Eve
     return deployment_id, list(platform.events(deployment_id, follow=True))
 
 
-def with_install_timeout(project: Project, seconds: float) -> Project:
+def with_config(project: Project, section: str, **values: Any) -> Project:
+    """The project with some bluegreen.toml values of one section changed."""
     config = project.config
-    deployment = config.deployment.model_copy(update={"install_timeout": seconds})
-    return replace(project, config=config.model_copy(update={"deployment": deployment}))
+    changed = getattr(config, section).model_copy(update=values)
+    return replace(project, config=config.model_copy(update={section: changed}))

@@ -11,13 +11,13 @@ import pytest
 
 from bluegreen.aws.codedeploy import CodeDeployPlatform
 from bluegreen.engine.events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status, StepStatus
-from bluegreen.errors import PlatformError
+from bluegreen.errors import PlatformError, UsageError
 from bluegreen.platform import DeployRequest, exit_code_for
 from bluegreen.spec.project import Project
 
 from . import codedeploy_double as script
 from .codedeploy_double import CodeDeployDouble
-from .conftest import IMAGE, Listener, deploy_and_follow, with_install_timeout
+from .conftest import IMAGE, Listener, deploy_and_follow, with_config
 
 pytestmark = pytest.mark.usefixtures("codedeploy_group")
 
@@ -211,9 +211,28 @@ def test_install_stuck_past_install_timeout_is_stopped(
     project: Project, codedeploy: CodeDeployDouble
 ) -> None:
     codedeploy.plan.append(script.stuck_install)
-    deployment_id, events = run(with_install_timeout(project, 0.2))
+    deployment_id, events = run(with_config(project, "deployment", install_timeout=0.2))
     assert codedeploy.called("StopDeployment") == [
         {"deploymentId": deployment_id, "autoRollbackEnabled": True}
     ]
     assert any("Install still in progress" in e.message for e in events)
     assert events[-1].status is Status.STOPPED
+
+
+def test_group_that_does_not_wait_is_refused_before_anything_changes(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    boto3.client("codedeploy").create_deployment_group(
+        applicationName="AppECS-prod-web",
+        deploymentGroupName="reroutes-at-once",
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        blueGreenDeploymentConfiguration={
+            "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}
+        },
+    )
+    project = with_config(project, "aws", codedeploy_group="reroutes-at-once")
+    with pytest.raises(UsageError, match="STOP_DEPLOYMENT") as caught:
+        CodeDeployPlatform(project).deploy(DeployRequest(image=IMAGE))
+    assert caught.value.exit_code == 2
+    assert not boto3.client("ecs").list_task_definitions()["taskDefinitionArns"]
+    assert not codedeploy.called("CreateDeployment")

@@ -13,7 +13,7 @@ from bluegreen.platform import DeployRequest, exit_code_for
 from bluegreen.spec.project import Project
 
 from . import ecs_double as script
-from .conftest import IMAGE, Listener, deploy_and_follow, with_install_timeout
+from .conftest import IMAGE, Listener, deploy_and_follow, with_config
 from .ecs_double import HOOK_ID, EcsDouble
 
 pytestmark = pytest.mark.usefixtures("ecs_service")
@@ -128,7 +128,7 @@ def test_rollback_redeploys_what_the_last_success_replaced(
 
 def test_scale_up_stuck_past_install_timeout_is_stopped(project: Project, ecs: EcsDouble) -> None:
     ecs.plan.append(script.stuck_scale_up)
-    arn, events = run(with_install_timeout(project, 0.2))
+    arn, events = run(with_config(project, "deployment", install_timeout=0.2))
     assert ecs.called("StopServiceDeployment") == [
         {"serviceDeploymentArn": arn, "stopType": "ROLLBACK"}
     ]

@@ -51,9 +51,30 @@ class CodeDeployPlatform(AwsPlatform):
     # -- deploy ---------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> str:
+        self._check_group_waits()
         arn = self.register_task_definition(request)
         revision = render_appspec(self.project, arn).to_codedeploy()
         return self._create(revision, describe(request, arn.rpartition("/")[2]), request)
+
+    def _check_group_waits(self) -> None:
+        """With a gate configured, the group must wait in Ready (STOP_DEPLOYMENT);
+        otherwise CodeDeploy reroutes production before anything is checked."""
+        if self.gate is None:
+            return
+        with aws_errors("reading the deployment group"):
+            group = self.aws.codedeploy.get_deployment_group(
+                applicationName=self.application, deploymentGroupName=self.group
+            )["deploymentGroupInfo"]
+        blue_green = group.get("blueGreenDeploymentConfiguration") or {}
+        ready = blue_green.get("deploymentReadyOption") or {}
+        if ready.get("actionOnTimeout") != "STOP_DEPLOYMENT":
+            raise UsageError(
+                f"deployment group {self.group} does not wait before rerouting "
+                f"(deploymentReadyOption {ready.get('actionOnTimeout', 'unset')}), so the "
+                "test-listener gate could not hold production traffic; set actionOnTimeout "
+                "STOP_DEPLOYMENT (as `bluegreen aws template` does), or remove "
+                "aws.test_listener_url and validation.command to deploy without a gate"
+            )
 
     def _create(self, revision: Mapping[str, Any], description: str, request: DeployRequest) -> str:
         kwargs: dict[str, Any] = {
