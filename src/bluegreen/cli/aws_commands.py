@@ -44,7 +44,9 @@ CONTROLLER_OPTION = click.option(
     help="Write the template here instead of printing it.",
 )
 def template(directory: Path, controller: str, out: Path | None) -> None:
-    """The CloudFormation template for DIRECTORY's service (parameters: VPC, subnets, image).
+    """Print the CloudFormation template for DIRECTORY's service.
+
+    Parameters: VpcId, SubnetIds, ImageUri.
 
     \b
     Then, for example:
@@ -75,7 +77,7 @@ def bootstrap(
     image: str | None,
     stack_name: str | None,
 ) -> None:
-    """Create or update the stack for DIRECTORY and print its [aws] settings."""
+    """Create or update the stack and print its [aws] settings."""
     config = load_project(directory).config
     clients = AwsClients(config.aws.region)
     stack = stack_name or f"bluegreen-{config.service.name}"
