@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import platform
+import re
 import statistics
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from wrk import WrkResult
+
+NOTES = Path(__file__).with_name("lb_notes.md")  # hand-written; appended to every report
 
 
 @dataclass
@@ -60,14 +67,31 @@ def render(run: Run) -> str:
         "",
         f"Command: `make bench` (= `{command.strip()}`). Backend: one nginx process",
         "answering a fixed 200, pinned with the proxy to CPU 0; `wrk -t1` on CPU 1.",
+        f"Versions: {versions()}.",
         "",
         *throughput_table(run),
         "",
         *targets_table(run),
         "",
         *events_table(run),
+        "",
+        NOTES.read_text().strip(),
     ]
     return "\n".join(lines) + "\n"
+
+
+def versions() -> str:
+    found = [f"Python {platform.python_version()}"]
+    for package in ("uvloop", "httptools"):
+        with contextlib.suppress(PackageNotFoundError):
+            found.append(f"{package} {version(package)}")
+    for command in (["haproxy", "-v"], ["nginx", "-v"], ["wrk", "--version"]):
+        with contextlib.suppress(OSError):
+            done = subprocess.run(command, capture_output=True, text=True)
+            number = re.search(r"\d+\.\d+(\.\d+)?", done.stdout + done.stderr)
+            if number:
+                found.append(f"{command[0]} {number.group(0)}")
+    return ", ".join(found)
 
 
 def throughput_table(run: Run) -> list[str]:
