@@ -92,3 +92,15 @@ def test_stop_without_rollback_keeps_the_split_until_the_next_deploy(
         )
     load.assert_no_failures()
     assert {project.version() for _ in range(10)} == {"v3"}
+
+
+def test_deploy_gives_up_waiting_at_its_timeout(start_platform: Callable[..., Project]) -> None:
+    project = start_platform(ready_wait="60s")
+    project.deploy_first()
+    result = project.cli("deploy", "--set", "APP_VERSION=v2", "--timeout", "1s", check=False)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "gave up waiting" in result.stderr
+    assert project.status()["status"] in ("InProgress", "Ready")  # it goes on
+    bad = project.cli("deploy", "--timeout", "soon", check=False)
+    assert bad.returncode == 2 and "duration" in bad.stderr
+    project.cli("stop")

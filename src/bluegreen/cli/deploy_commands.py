@@ -17,6 +17,7 @@ import click
 
 from ..engine.events import Status
 from ..platform import PLATFORMS, DeployRequest, Platform, open_platform, raise_for_status
+from ..spec.duration import parse_duration
 from ..spec.project import load_project
 from .output import OUTPUTS, show_summaries, show_verdict, watch
 from .spec_commands import DIR_ARGUMENT
@@ -36,6 +37,21 @@ OUTPUT_OPTION = click.option(
 DEPLOYMENT_OPTION = click.option(
     "--deployment", "deployment_id", metavar="ID", help="A deployment id; default: the newest."
 )
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = Duration()
 
 
 def platform_option(command: F) -> F:
@@ -95,6 +111,11 @@ def down(directory: Path) -> None:
     is_flag=True,
     help="AWS: if another deployment holds the group/service, wait for it to end.",
 )
+@click.option(
+    "--timeout",
+    type=DURATION,
+    help='Stop waiting after this long ("10m"): exit 3, the deployment goes on.',
+)
 @OUTPUT_OPTION
 def deploy(
     directory: Path,
@@ -105,9 +126,11 @@ def deploy(
     description: str | None,
     no_wait: bool,
     wait_for_slot: bool,
+    timeout: float | None,
     output: str,
 ) -> None:
-    """Deploy DIRECTORY blue/green: exit 0 succeeded, 1 failed or rolled back."""
+    """Deploy DIRECTORY blue/green: exit 0 succeeded, 1 failed or rolled back,
+    3 still running at --timeout."""
     platform = _platform(directory, platform_name)
     request = DeployRequest(
         image, config_name, parse_set(set_values), description, wait_for_slot=wait_for_slot
@@ -116,7 +139,7 @@ def deploy(
     if no_wait:
         show_verdict(platform.status(deployment_id), output)
         return
-    raise_for_status(watch(platform, deployment_id, output))
+    raise_for_status(watch(platform, deployment_id, output, timeout))
 
 
 @click.command()

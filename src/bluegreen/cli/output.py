@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from queue import Empty, Queue
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -24,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
-from ..platform import DeploymentSummary, Platform
+from ..platform import DeploymentSummary, Platform, raise_for_status
 
 OUTPUTS = ("text", "json")
 
@@ -192,13 +194,47 @@ def render(events: Iterable[Event], output: str, console: Console | None = None)
             sink.show(event)
 
 
-def watch(platform: Platform, deployment_id: str, output: str) -> DeploymentSummary:
-    """Follow a deployment to its end, then print the verdict; the final summary."""
+def watch(
+    platform: Platform, deployment_id: str, output: str, timeout: float | None = None
+) -> DeploymentSummary:
+    """Follow a deployment to its end, then print the verdict; the final summary.
+    After `timeout` seconds stop following (the deployment goes on): exit 3."""
     console = Console(highlight=False)
-    render(platform.events(deployment_id, follow=True), output, console)
+    events = platform.events(deployment_id, follow=True)
+    timed_out = False
+    try:
+        render(events if timeout is None else _until(events, timeout), output, console)
+    except TimeoutError:
+        timed_out = True
     summary = platform.status(deployment_id)
     show_verdict(summary, output, console)
+    if timed_out:
+        raise_for_status(summary, timed_out=True)
     return summary
+
+
+def _until(events: Iterator[Event], timeout: float) -> Iterator[Event]:
+    """The events that come within `timeout`; raises TimeoutError after it.
+    A daemon thread reads the (blocking) source, so giving up never waits on it."""
+    queue: Queue[Event | None] = Queue()
+
+    def pump() -> None:
+        try:
+            for event in events:
+                queue.put(event)
+        finally:
+            queue.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            event = queue.get(timeout=max(0.0, deadline - time.monotonic()))
+        except Empty:
+            raise TimeoutError from None
+        if event is None:
+            return
+        yield event
 
 
 def show_verdict(summary: DeploymentSummary, output: str, console: Console | None = None) -> None:
