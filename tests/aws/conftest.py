@@ -5,6 +5,7 @@ boto3 session the platforms create."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -103,8 +104,10 @@ def aws_env(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
     httpx.post(f"{moto_url}/moto-api/reset", timeout=10)
     (tmp_path / "aws-config").write_text("")
     (tmp_path / "aws-credentials").write_text("")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        # A profile, a per-service endpoint or a container role would bypass moto.
+        if name.startswith(("AWS_", "BLUEGREEN_")):
+            monkeypatch.delenv(name)
     for name in ("CI_COMMIT_SHA", "CI_PIPELINE_URL", "TEST_LB_DNS", "CODEDEPLOY_APP"):
         monkeypatch.delenv(name, raising=False)
     env = {
