@@ -90,6 +90,10 @@ def test_admin_api_wants_the_token(start_platform: Callable[..., Project]) -> No
     assert httpx.get(f"{info.url}/api/deployments", headers=wrong).status_code == 401
     right = {"Authorization": f"Bearer {state.token()}"}
     assert httpx.get(f"{info.url}/api/deployments", headers=right).status_code == 200
+    page = httpx.get(f"{info.url}/")  # the dashboard: static, its data needs the token
+    assert page.status_code == 200 and "/api/deployments" in page.text
+    assert httpx.get(f"{info.url}/metrics").status_code == 401
+    assert b"bluegreen" in httpx.get(f"{info.url}/metrics", headers=right).content
 
 
 def test_commands_without_a_daemon_exit_4(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ local platform's own.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +78,7 @@ def _platform(directory: Path, name: str) -> Platform:
 def up(directory: Path, foreground: bool) -> None:
     """Start the local platform for DIRECTORY: load balancer, runner, admin API."""
     from ..local.launcher import start_daemon
+    from ..local.state_dir import StateDir
 
     project = load_project(directory)
     info, started = start_daemon(project.dir, foreground=foreground)
@@ -86,6 +88,8 @@ def up(directory: Path, foreground: bool) -> None:
         f"bluegreen {state} for {directory} (pid {info.pid}): "
         f"production http://127.0.0.1:{local.prod_port}, test http://127.0.0.1:{local.test_port}"
     )
+    if sys.stdout.isatty():  # the token stays out of logs
+        click.echo(f"dashboard: {info.url}/#token={StateDir.of(project.dir).token()}")
 
 
 @click.command()

@@ -4,7 +4,8 @@ Every request carries the token from `.bluegreen/token` (`Authorization:
 Bearer ...`); anything else gets 401. User mistakes answer 400, refusals
 (a deployment already in flight) 409, each with `{"error": message}`, which
 the client turns back into the same `bluegreen.errors` exception.
-`/metrics` is the load balancer's Prometheus text.
+`/metrics` is the load balancer's Prometheus text; `/` a small dashboard
+(a static page that reads the API with the token given after `#`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -44,6 +46,7 @@ def build_app(service: LocalService, token: str, shutdown: asyncio.Event) -> web
             web.post("/api/rollback", rollback),
             web.post("/api/shutdown", shutdown_daemon),
             web.get("/metrics", metrics),
+            web.get("/", dashboard),
         ]
     )
     return app
@@ -54,6 +57,8 @@ def _authorize(token: str) -> Any:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/" and request.method == "GET":
+            return await handler(request)  # the static page; its data needs the token
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return web.json_response({"error": "missing or wrong token"}, status=401)
@@ -148,6 +153,11 @@ async def rollback(request: web.Request) -> web.Response:
 async def shutdown_daemon(request: web.Request) -> web.Response:
     request.app[SHUTDOWN].set()
     return web.json_response({"stopping": True})
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    page = resources.files("bluegreen.local").joinpath("dashboard.html").read_text()
+    return web.Response(text=page, content_type="text/html")
 
 
 async def metrics(request: web.Request) -> web.Response:
