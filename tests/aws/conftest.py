@@ -108,7 +108,8 @@ def aws_env(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
         # A profile, a per-service endpoint or a container role would bypass moto.
         if name.startswith(("AWS_", "BLUEGREEN_")):
             monkeypatch.delenv(name)
-    for name in ("CI_COMMIT_SHA", "CI_PIPELINE_URL", "TEST_LB_DNS", "CODEDEPLOY_APP"):
+    legacy = ("TEST_LB_DNS", "CODEDEPLOY_APP", "CODEDEPLOY_GROUP", "ECR_REPO")
+    for name in ("CI_COMMIT_SHA", "CI_PIPELINE_URL", *legacy):
         monkeypatch.delenv(name, raising=False)
     env = {
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
