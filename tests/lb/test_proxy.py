@@ -209,3 +209,23 @@ def test_request_passed_through_keeps_header_case_and_gains_forwarded_headers() 
             assert seen["x-forwarded-for"] == "127.0.0.1"
 
     run(scenario())
+
+
+def test_slow_client_pauses_the_target_and_its_connection_serves_again_after() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(request_timeout=2.0)
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            reader, writer = await asyncio.open_connection("127.0.0.1", setup.listener.port)
+            writer.write(b"GET /bytes/8000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            await asyncio.sleep(0.3)  # not reading: the proxy has to pause the target
+            head = await reader.readuntil(b"\r\n\r\n")
+            body = 0
+            while not (chunk := await reader.read(1 << 20)).endswith(b"0\r\n\r\n"):
+                body += len(chunk)
+            writer.close()
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                after = [(await client.get("/")).status_code for _ in range(3)]
+            assert head.startswith(b"HTTP/1.1 200") and body > 7_000_000
+            assert after == [200, 200, 200]
+
+    run(scenario())

@@ -330,6 +330,8 @@ class Exchange:
         if connection is not None and not keep_upstream:
             connection.exchange = None
             if reusable and target is not None and target.open:
+                if connection.reading_paused:  # paused for this client, not the next
+                    connection.pause_reading(False)
                 connection.reusable = connection.reused = True
                 connection.idle_at = self.client.loop.time()
                 target.idle.append(connection)

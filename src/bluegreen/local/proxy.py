@@ -101,14 +101,14 @@ class ClientConnection(asyncio.Protocol):
     def pause_writing(self) -> None:
         self.writing_paused = True
         upstream = self._upstream()
-        if upstream is not None and upstream.transport is not None:
-            upstream.transport.pause_reading()
+        if upstream is not None:
+            upstream.pause_reading(True)
 
     def resume_writing(self) -> None:
         self.writing_paused = False
         upstream = self._upstream()
-        if upstream is not None and upstream.transport is not None:
-            upstream.transport.resume_reading()
+        if upstream is not None:
+            upstream.pause_reading(False)
 
     # llhttp callbacks
 
@@ -196,8 +196,8 @@ class ClientConnection(asyncio.Protocol):
             out.clear()
 
     def attached(self, upstream: UpstreamConnection) -> None:
-        if self.writing_paused and upstream.transport is not None:
-            upstream.transport.pause_reading()
+        if self.writing_paused:
+            upstream.pause_reading(True)
 
     def exchange_finished(self, exchange: Exchange) -> None:
         queue = self.queue

@@ -27,6 +27,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.reusable = False  # open, and no response in progress
         self.reused = False
         self.tunnel = False
+        self.reading_paused = False  # while the client can't take more
         self.idle_at = 0.0
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
@@ -74,6 +75,14 @@ class UpstreamConnection(asyncio.Protocol):
     def resume_writing(self) -> None:
         if self.exchange is not None:
             self.exchange.client.pause_for_upstream(False)
+
+    def pause_reading(self, paused: bool) -> None:
+        if paused != self.reading_paused and self.transport is not None:
+            self.reading_paused = paused
+            if paused:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
 
     def close(self) -> None:
         self.reusable = False
