@@ -332,7 +332,7 @@ class Exchange:
             if reusable and target is not None and target.open:
                 if connection.reading_paused:  # paused for this client, not the next
                     connection.pause_reading(False)
-                connection.reusable = connection.reused = True
+                connection.reusable = True
                 connection.idle_at = self.client.loop.time()
                 target.idle.append(connection)
             else:

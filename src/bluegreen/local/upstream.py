@@ -25,7 +25,6 @@ class UpstreamConnection(asyncio.Protocol):
         self.parser = HttpResponseParser(self)
         self.exchange: Exchange | None = None
         self.reusable = False  # open, and no response in progress
-        self.reused = False
         self.tunnel = False
         self.reading_paused = False  # while the client can't take more
         self.idle_at = 0.0
