@@ -201,46 +201,53 @@ class PrometheusCollector:
         self._groups = groups
 
     def collect(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(
-            "bluegreen_lb_requests",
-            "Requests answered, by status class and by who answered (app or proxy)",
-            labels=["target_group", "target", "code", "source"],
-        )
-        group_requests = CounterMetricFamily(
-            "bluegreen_lb_target_group_requests",
-            "Requests answered per target group, including deregistered targets'",
-            labels=["target_group", "code", "source"],
-        )
-        in_flight = GaugeMetricFamily(
-            "bluegreen_lb_in_flight", "Requests in flight", labels=["target_group", "target"]
-        )
-        healthy = GaugeMetricFamily(
-            "bluegreen_lb_target_state", "1 for the target's state",
-            labels=["target_group", "target", "state"],
-        )  # fmt: skip
-        transferred = CounterMetricFamily(
-            "bluegreen_lb_bytes", "Body bytes", labels=["target_group", "direction"]
-        )
-        latency = HistogramMetricFamily(
-            "bluegreen_lb_request_duration_seconds",
-            "Time to the end of the response",
-            labels=["target_group"],
-        )
+        requests, group_requests, in_flight, state, transferred, latency = _families()
         for group in self._groups():
             for target in group.targets:
                 labels = [group.name, target.address]
                 for (code, source), count in target.counters.requests.items():
                     requests.add_metric([*labels, code, source.value], count)
                 in_flight.add_metric(labels, target.in_flight)
-                healthy.add_metric([*labels, target.state.value], 1)
-            for (code, source), count in group.metrics.requests.items():
+                state.add_metric([*labels, target.state.value], 1)
+            metrics = group.metrics
+            for (code, source), count in metrics.requests.items():
                 group_requests.add_metric([group.name, code, source.value], count)
-            transferred.add_metric([group.name, "in"], group.metrics.bytes_in)
-            transferred.add_metric([group.name, "out"], group.metrics.bytes_out)
-            latency.add_metric(
-                [group.name], _cumulative(group.metrics.latency_buckets), group.metrics.latency_sum
-            )
-        yield from (requests, group_requests, in_flight, healthy, transferred, latency)
+            transferred.add_metric([group.name, "in"], metrics.bytes_in)
+            transferred.add_metric([group.name, "out"], metrics.bytes_out)
+            buckets = _cumulative(metrics.latency_buckets)
+            latency.add_metric([group.name], buckets, metrics.latency_sum)
+        yield from (requests, group_requests, in_flight, state, transferred, latency)
+
+
+def _families() -> tuple[
+    CounterMetricFamily,
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    GaugeMetricFamily,
+    CounterMetricFamily,
+    HistogramMetricFamily,
+]:
+    target, group = ["target_group", "target"], ["target_group"]
+    return (
+        CounterMetricFamily(
+            "bluegreen_lb_requests",
+            "Requests answered, by status class and by who answered (app or proxy)",
+            labels=[*target, "code", "source"],
+        ),
+        CounterMetricFamily(
+            "bluegreen_lb_target_group_requests",
+            "Requests answered per target group, including deregistered targets'",
+            labels=[*group, "code", "source"],
+        ),
+        GaugeMetricFamily("bluegreen_lb_in_flight", "Requests in flight", labels=target),
+        GaugeMetricFamily(
+            "bluegreen_lb_target_state", "1 for the target's state", labels=[*target, "state"]
+        ),
+        CounterMetricFamily("bluegreen_lb_bytes", "Body bytes", labels=[*group, "direction"]),
+        HistogramMetricFamily(
+            "bluegreen_lb_request_duration_seconds", "Time to the end of the response", labels=group
+        ),
+    )
 
 
 def _cumulative(buckets: list[int]) -> list[tuple[str, float]]:
