@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.appspec import render_appspec
+from ..spec.config import AwsConfig
 from . import codedeploy_reading as reading
 from .base import AwsPlatform, describe
 from .progress import Snapshot
@@ -38,15 +39,17 @@ class CodeDeployPlatform(AwsPlatform):
 
     @property
     def application(self) -> str:
-        if self.config.aws.codedeploy_application:
-            return self.config.aws.codedeploy_application
-        return f"AppECS-{self.setting('cluster')}-{self.setting('service')}"
+        return self._names()[0]
 
     @property
     def group(self) -> str:
-        if self.config.aws.codedeploy_group:
-            return self.config.aws.codedeploy_group
-        return f"DgpECS-{self.setting('cluster')}-{self.setting('service')}"
+        return self._names()[1]
+
+    def _names(self) -> tuple[str, str]:
+        aws = self.config.aws
+        if aws.codedeploy_application and aws.codedeploy_group:
+            return aws.codedeploy_application, aws.codedeploy_group
+        return codedeploy_names(aws, self.setting("cluster"), self.setting("service"))
 
     # -- deploy ---------------------------------------------------------------
 
@@ -240,6 +243,14 @@ def answered_elsewhere() -> Iterator[None]:
     except ClientError as exc:
         if error_code(exc) not in MOVED_ON:
             raise
+
+
+def codedeploy_names(aws: AwsConfig, cluster: str, service: str) -> tuple[str, str]:
+    """Application and group: as configured, else the ECS console's names."""
+    return (
+        aws.codedeploy_application or f"AppECS-{cluster}-{service}",
+        aws.codedeploy_group or f"DgpECS-{cluster}-{service}",
+    )
 
 
 class SlotTaken(PlatformError):

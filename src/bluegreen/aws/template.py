@@ -18,7 +18,13 @@ import yaml
 
 from ..spec.config import BluegreenConfig
 from .cfn import attr, ref, role, sub
-from .template_controllers import codedeploy_resources, ecs_deployment, ecs_resources
+from .template_controllers import (
+    cluster_name,
+    codedeploy_resources,
+    ecs_deployment,
+    ecs_resources,
+    service_name,
+)
 
 CONTROLLERS = ("codedeploy", "ecs")
 PRODUCTION_PORT = 80
@@ -80,7 +86,7 @@ def _registry_and_logs(config: BluegreenConfig) -> dict[str, Any]:
         },
         "Cluster": {
             "Type": "AWS::ECS::Cluster",
-            "Properties": {"ClusterName": config.aws.cluster or sub("${AWS::StackName}")},
+            "Properties": {"ClusterName": cluster_name(config)},
         },
         "LogGroup": {
             "Type": "AWS::Logs::LogGroup",
@@ -216,7 +222,7 @@ def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
     }
     properties: dict[str, Any] = {
         "Cluster": ref("Cluster"),
-        "ServiceName": config.aws.service or config.service.name,
+        "ServiceName": service_name(config),
         "LaunchType": "FARGATE",
         "DesiredCount": config.service.desired_count,
         "TaskDefinition": ref("TaskDefinition"),

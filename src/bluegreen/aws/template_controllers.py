@@ -12,9 +12,10 @@ from typing import Any
 
 from ..spec.config import BluegreenConfig
 from .cfn import attr, ref, role
+from .codedeploy import codedeploy_names
 from .ecs_native import ecs_strategy, minutes
 
-MAX_READY_MINUTES = 2880
+MAX_WAIT_MINUTES = 2880
 
 
 def ecs_deployment(config: BluegreenConfig) -> dict[str, Any]:
@@ -62,13 +63,30 @@ def _rule(listener: str) -> dict[str, Any]:
 
 
 def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
+    application, group = codedeploy_names(config.aws, cluster_name(config), service_name(config))
+    return {
+        "CodeDeployRole": role(
+            "codedeploy.amazonaws.com",
+            "arn:${AWS::Partition}:iam::aws:policy/AWSCodeDeployRoleForECS",
+        ),
+        "Application": {
+            "Type": "AWS::CodeDeploy::Application",
+            "Properties": {"ApplicationName": application, "ComputePlatform": "ECS"},
+        },
+        "DeploymentGroup": {
+            "Type": "AWS::CodeDeploy::DeploymentGroup",
+            "Properties": _deployment_group(config, group),
+        },
+    }
+
+
+def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
+    """Blue/green with traffic control, waiting in Ready so the CLI can gate."""
     deployment = config.deployment
-    cluster, service = config.aws.cluster, config.aws.service or config.service.name
     ready_wait = max(deployment.ready_wait, config.validation.deadline + 600)
-    ready_minutes = minutes(ready_wait, MAX_READY_MINUTES)
-    group: dict[str, Any] = {
+    return {
         "ApplicationName": ref("Application"),
-        "DeploymentGroupName": config.aws.codedeploy_group or f"DgpECS-{cluster}-{service}",
+        "DeploymentGroupName": name,
         "ServiceRoleArn": attr("CodeDeployRole", "Arn"),
         "DeploymentConfigName": deployment.config.name or "CodeDeployDefault.ECSAllAtOnce",
         "DeploymentStyle": {
@@ -78,11 +96,13 @@ def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
         "BlueGreenDeploymentConfiguration": {
             "DeploymentReadyOption": {
                 "ActionOnTimeout": "STOP_DEPLOYMENT",
-                "WaitTimeInMinutes": ready_minutes,
+                "WaitTimeInMinutes": minutes(ready_wait, MAX_WAIT_MINUTES),
             },
             "TerminateBlueInstancesOnDeploymentSuccess": {
                 "Action": "TERMINATE",
-                "TerminationWaitTimeInMinutes": minutes(deployment.termination_wait, 2880),
+                "TerminationWaitTimeInMinutes": minutes(
+                    deployment.termination_wait, MAX_WAIT_MINUTES
+                ),
             },
         },
         "AutoRollbackConfiguration": {
@@ -96,21 +116,14 @@ def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
         "ECSServices": [{"ClusterName": ref("Cluster"), "ServiceName": attr("Service", "Name")}],
         "LoadBalancerInfo": {"TargetGroupPairInfoList": [_target_group_pair()]},
     }
-    return {
-        "CodeDeployRole": role(
-            "codedeploy.amazonaws.com",
-            "arn:${AWS::Partition}:iam::aws:policy/AWSCodeDeployRoleForECS",
-        ),
-        "Application": {
-            "Type": "AWS::CodeDeploy::Application",
-            "Properties": {
-                "ApplicationName": config.aws.codedeploy_application
-                or f"AppECS-{cluster}-{service}",
-                "ComputePlatform": "ECS",
-            },
-        },
-        "DeploymentGroup": {"Type": "AWS::CodeDeploy::DeploymentGroup", "Properties": group},
-    }
+
+
+def cluster_name(config: BluegreenConfig) -> str:
+    return config.aws.cluster or config.service.name
+
+
+def service_name(config: BluegreenConfig) -> str:
+    return config.aws.service or config.service.name
 
 
 def _target_group_pair() -> dict[str, Any]:
