@@ -9,6 +9,7 @@ Images come from a local static busybox, never from a public registry.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import os
 import re
@@ -30,6 +31,7 @@ HOW_TO_ENABLE = (
 )
 BUSYBOX = Path("/bin/busybox")
 BASE_IMAGE = "bluegreen-test/busybox:1"
+PR_SET_PDEATHSIG = 1
 APPLETS = ("sh", "httpd", "cat", "echo", "sleep", "wget", "ls", "mkdir", "true", "false", "kill")
 
 
@@ -53,6 +55,12 @@ def missing_piece() -> str | None:
     return None
 
 
+def _die_with_us() -> None:
+    """In the child before exec: SIGTERM when the test process dies, even by SIGKILL,
+    so an interrupted run leaves no engine or registry behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _is_static(path: Path) -> bool:
     out = subprocess.run(["ldd", str(path)], capture_output=True, text=True)
     return out.returncode != 0 or "not a dynamic executable" in out.stdout + out.stderr
@@ -74,7 +82,7 @@ class Engine:
              str(self.root / "exec"), "--pidfile", str(self.root / "dockerd.pid"),
              "-H", self.base_url, "--bridge=none", "--iptables=false",
              "--ip6tables=false", "--ip-forward=false"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_us,
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + timeout
@@ -121,7 +129,10 @@ class Registry:
         log_path = self.root / "registry.log"
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                ["docker-registry", "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
+                ["docker-registry", "serve", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_us,
             )
         deadline = time.monotonic() + timeout
         while not self.address:

@@ -31,7 +31,7 @@ def spec(*definitions: dict, network: LocalNetwork, image: str | None = None) ->
         log_path=Path("/p/log"),
         stop_timeout=5,
         image=image,
-        labels={"bluegreen.task": "web-1-x"},
+        labels={"bluegreen.project": "/p"},
         network=network,
     )
 
@@ -55,7 +55,12 @@ def test_publish_maps_the_container_port_and_side_containers_join_its_network() 
     assert agent.joins_task_network and "ports" not in agent.create
     assert agent.create["environment"] == {"LEVEL": "3"}
     assert (agent.image, agent.essential) == ("agent:2", False)
-    assert agent.create["labels"] == {"bluegreen.task": "web-1-x", "bluegreen.container": "agent"}
+    assert agent.create["labels"] == {
+        "bluegreen.project": "/p",
+        "bluegreen.revision": "web:1",
+        "bluegreen.task": "web-1-x",
+        "bluegreen.container": "agent",
+    }
 
 
 def test_host_network_keeps_the_tasks_port_for_every_container() -> None:

@@ -86,7 +86,8 @@ def test_a_task_serves_is_labelled_logs_and_stops_cleanly(
 def test_a_crash_ends_the_task_with_its_exit_code_and_output(
     docker_client: docker.DockerClient, app_image: str, tmp_path: Path
 ) -> None:
-    spec = task_spec(tmp_path, web(command=["sh", "-c", "echo boom >&2; exit 3"]))
+    # No labels from the caller: the driver labels what it needs to follow the task itself.
+    spec = task_spec(tmp_path, web(command=["sh", "-c", "echo boom >&2; exit 3"]), labels={})
 
     async def scenario() -> None:
         task = await DockerDriver(tmp_path / "state").start(spec)

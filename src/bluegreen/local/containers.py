@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import PlatformError
 from ..spec.config import LocalNetwork
-from .driver import TaskSpec
+from .driver import LABEL_REVISION, LABEL_TASK, TaskSpec
 
 LABEL_CONTAINER = "bluegreen.container"
 _NS = 1_000_000_000
@@ -51,7 +51,7 @@ def _plan_container(spec: TaskSpec, definition: Mapping[str, Any]) -> ContainerP
         raise PlatformError(f"container {name!r} of task {spec.task_id} has no image")
     create = {
         "environment": _environment(spec, definition, balanced),
-        "labels": {**spec.labels, LABEL_CONTAINER: name},
+        "labels": _labels(spec, name),
         "entrypoint": definition.get("entryPoint"),
         "command": definition.get("command"),
         "working_dir": definition.get("workingDirectory"),
@@ -68,6 +68,12 @@ def _plan_container(spec: TaskSpec, definition: Mapping[str, Any]) -> ContainerP
         create={k: v for k, v in create.items() if v is not None},
         joins_task_network=spec.network is LocalNetwork.PUBLISH and not balanced,
     )
+
+
+def _labels(spec: TaskSpec, name: str) -> dict[str, str]:
+    """The caller's labels plus the ones the driver itself finds its containers by."""
+    own = {LABEL_REVISION: spec.revision, LABEL_TASK: spec.task_id, LABEL_CONTAINER: name}
+    return {**spec.labels, **own}
 
 
 def _environment(spec: TaskSpec, definition: Mapping[str, Any], balanced: bool) -> dict[str, str]:
