@@ -151,3 +151,33 @@ def test_no_credentials_in_any_output(
     assert "deployment" in everything
     for secret in (ACCESS_KEY, SECRET_KEY, SECRET_KEY.split("/")[-1]):
         assert secret not in everything
+
+
+@pytest.mark.usefixtures("codedeploy_group")
+def test_no_wait_then_stop_and_history(
+    project: Project, codedeploy: CodeDeployDouble, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = (str(project.dir), "--platform", "aws-codedeploy")
+    assert deploy(project, "aws-codedeploy", "--no-wait", "--output", "json") == 0
+    deployment_id = json.loads(capsys.readouterr().out)["verdict"]["deployment_id"]
+    assert not codedeploy.called("ContinueDeployment")
+    assert bluegreen("stop", *where, "--output", "json") == 0
+    assert codedeploy.called("StopDeployment") == [
+        {"deploymentId": deployment_id, "autoRollbackEnabled": True}
+    ]
+    capsys.readouterr()
+    assert bluegreen("history", *where, "--output", "json") == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["status"] for r in rows] == ["Succeeded", "Stopped"]
+    assert rows[0]["rollback_of"] == deployment_id
+
+
+@pytest.mark.usefixtures("codedeploy_group")
+def test_continue_from_ready(project: Project, codedeploy: CodeDeployDouble) -> None:
+    where = (str(project.dir), "--platform", "aws-codedeploy")
+    assert deploy(project, "aws-codedeploy", "--no-wait") == 0
+    assert bluegreen("continue", *where) == 2  # still Created: nothing to continue
+    for _ in range(5):
+        bluegreen("status", *where)
+    assert bluegreen("continue", *where) == 0
+    assert codedeploy.called("ContinueDeployment")[0]["deploymentWaitType"] == "READY_WAIT"

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..engine.events import LifecycleEvent, Status, StepStatus
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.appspec import render_appspec
@@ -168,12 +169,15 @@ class CodeDeployPlatform(AwsPlatform):
 
     def continue_deployment(self, deployment_id: str | None = None) -> None:
         with aws_errors("continuing the deployment"):
-            info = self._info(deployment_id or self._newest())
-            wait = {"Ready": "READY_WAIT", "InProgress": "TERMINATION_WAIT"}.get(info["status"])
+            current = self.snapshot(deployment_id or self._newest())
+            wait = _wait_to_end(current)
             if wait is None:
-                raise UsageError(f"{info['deploymentId']} is {info['status']}: nothing to continue")
+                raise UsageError(
+                    f"{current.deployment_id} is {current.status.value}, neither waiting in "
+                    "Ready nor in the termination wait: nothing to continue"
+                )
             self.aws.codedeploy.continue_deployment(
-                deploymentId=info["deploymentId"], deploymentWaitType=wait
+                deploymentId=current.deployment_id, deploymentWaitType=wait
             )
 
     def stop(self, deployment_id: str | None = None, *, rollback: bool = True) -> None:
@@ -243,6 +247,16 @@ def answered_elsewhere() -> Iterator[None]:
     except ClientError as exc:
         if error_code(exc) not in MOVED_ON:
             raise
+
+
+def _wait_to_end(current: Snapshot) -> str | None:
+    """READY_WAIT in Ready; TERMINATION_WAIT once production is on green."""
+    if current.status is Status.READY:
+        return "READY_WAIT"
+    shifted = current.steps.get(LifecycleEvent.ALLOW_TRAFFIC)
+    if current.status is Status.IN_PROGRESS and shifted and shifted.status is StepStatus.SUCCEEDED:
+        return "TERMINATION_WAIT"
+    return None
 
 
 def codedeploy_names(aws: AwsConfig, cluster: str, service: str) -> tuple[str, str]:
