@@ -186,9 +186,12 @@ def chunk(data: bytes) -> bytes:
 LAST_CHUNK = b"0\r\n\r\n"
 
 
-OTHER_HOP_BY_HOP = re.compile(
-    rb"\n(?:keep-alive|proxy-connection|te|trailer|transfer-encoding|upgrade):"
+RESPONSE_FRAMING_LINE = re.compile(
+    rb"\n(c(?:ontent-length|onnection)|keep-alive|proxy-connection|t(?:e|railer|ransfer-encoding)"
+    rb"|upgrade):"
 )
+PLAIN = ([b"content-length"],)
+KEEP_ALIVE_ONLY = ([b"content-length", b"connection"], [b"connection", b"content-length"])
 
 
 def plain_response_head(data: bytes | None) -> bytes | None:
@@ -199,11 +202,10 @@ def plain_response_head(data: bytes | None) -> bytes | None:
     head = head_of(data)
     if head is None:
         return None
-    lowered = head.lower()
-    if b"\ncontent-length:" not in lowered or OTHER_HOP_BY_HOP.search(lowered):
-        return None
-    connections = lowered.count(b"\nconnection:")
-    if not connections:
+    found = RESPONSE_FRAMING_LINE.findall(head.lower())
+    if found in PLAIN:
         return head
+    if found not in KEEP_ALIVE_ONLY:
+        return None
     stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
-    return stripped if connections == 1 and len(stripped) < len(head) else None
+    return stripped if len(stripped) < len(head) else None
