@@ -229,3 +229,16 @@ def test_slow_client_pauses_the_target_and_its_connection_serves_again_after() -
             assert after == [200, 200, 200]
 
     run(scenario())
+
+
+def test_response_ended_by_close_is_rechunked_for_an_http11_client() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            async with httpx.AsyncClient(base_url=setup.url) as client:
+                ended_by_close = await client.post("/close", content=b"until the end")
+                after = await client.get("/")
+            assert ended_by_close.headers["transfer-encoding"] == "chunked"
+            assert ended_by_close.content == b"until the end"
+            assert after.text == "blue"
+
+    run(scenario())
