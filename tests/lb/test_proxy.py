@@ -242,3 +242,19 @@ def test_response_ended_by_close_is_rechunked_for_an_http11_client() -> None:
             assert after.text == "blue"
 
     run(scenario())
+
+
+@pytest.mark.parametrize("path", [b"/continue", b"/continue/split"])
+def test_informational_response_is_passed_on_before_the_final_one(path: bytes) -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            answer = await exchange_raw(
+                setup.listener.port, b"GET %s HTTP/1.1\r\nConnection: close\r\n\r\n" % path
+            )
+            assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 X\r\n")
+            assert [(r.status, r.body) for r in parse_responses(answer)][-1] == (
+                200,
+                b"after continue",
+            )
+
+    run(scenario())

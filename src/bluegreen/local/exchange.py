@@ -25,6 +25,7 @@ from .messages import (
     copy_headers,
     error_response,
     plain_response_head,
+    read_response_head,
     scan_headers,
 )
 from .metrics import Source
@@ -196,30 +197,38 @@ class Exchange:
 
     # Response side
 
-    def response_head(self, connection: UpstreamConnection) -> None:
-        status = connection.parser.get_status_code()
+    def response_head(
+        self, connection: UpstreamConnection, status: int, received: bytes | None
+    ) -> None:
+        """`received`: the head as the target sent it (None if it could not be kept)."""
+        if received is None:
+            connection.close()  # the target's fault: treated as a target that died
+            return
         if 100 <= status < 200 and status != 101:
             self.informational = True  # 100 Continue and friends: pass on, keep waiting
             if not self.http10:
-                self.client.out.append(b"HTTP/1.1 %d %s\r\n\r\n" % (status, connection.reason))
+                self.client.out.append(received)
             return
         self.status = status
         self.response_started = True
         self.retained = None
         head = None
         if self.keep_alive and not self.http10 and status >= 200 and self.method != b"HEAD":
-            head = plain_response_head(connection.chunk)
+            head = plain_response_head(received)
         if head is None:
-            head = self._rebuilt(connection, scan_headers(connection.headers, HOP_BY_HOP))
+            reason, headers = read_response_head(received)
+            head = self._rebuilt(reason, headers, scan_headers(headers, HOP_BY_HOP))
         self.client.out.append(head)
         if self.method == b"HEAD":
             connection.fresh_parser()
             self.response_complete(connection)
 
-    def _rebuilt(self, connection: UpstreamConnection, framing: Framing) -> bytes:
+    def _rebuilt(
+        self, reason: bytes, headers: list[tuple[bytes, bytes]], framing: Framing
+    ) -> bytes:
         status = self.status
-        out = [b"HTTP/1.1 %d %s\r\n" % (status, connection.reason)]
-        copy_headers(connection.headers, out, framing, HOP_BY_HOP)
+        out = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
+        copy_headers(headers, out, framing, HOP_BY_HOP)
         if self.method == b"HEAD" or status in NO_BODY_STATUSES:
             if framing.content_length is not None:
                 out.append(b"Content-Length: %d\r\n" % framing.content_length)

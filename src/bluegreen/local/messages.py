@@ -10,8 +10,11 @@ refused with 400 even where llhttp would have caught it already.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from http import HTTPStatus
+
+from httptools import HttpParserUpgrade, HttpResponseParser
 
 HOP_BY_HOP = frozenset(
     (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
@@ -194,14 +197,11 @@ PLAIN = ([b"content-length"],)
 KEEP_ALIVE_ONLY = ([b"content-length", b"connection"], [b"connection", b"content-length"])
 
 
-def plain_response_head(data: bytes | None) -> bytes | None:
-    """The response head at the start of `data`, passed on as received when all
-    it needs is losing the `Connection: keep-alive` keep-alive targets send:
-    the common case, where rebuilding it would be most of the proxy's work.
-    None when it has to be rebuilt (no Content-Length, other hop-by-hop headers)."""
-    head = head_of(data)
-    if head is None:
-        return None
+def plain_response_head(head: bytes) -> bytes | None:
+    """The response head as received, when all it needs is losing the
+    `Connection: keep-alive` keep-alive targets send: the common case, where
+    rebuilding it would be most of the proxy's work. None when it has to be
+    rebuilt (no Content-Length, other hop-by-hop headers)."""
     found = RESPONSE_FRAMING_LINE.findall(head.lower())
     if found in PLAIN:
         return head
@@ -209,3 +209,24 @@ def plain_response_head(data: bytes | None) -> bytes | None:
         return None
     stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
     return stripped if len(stripped) < len(head) else None
+
+
+class _HeadReader:
+    def __init__(self) -> None:
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+
+def read_response_head(head: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """Reason phrase and headers of a response head llhttp has already accepted
+    once (read again by llhttp, only for the heads that have to be rebuilt)."""
+    reader = _HeadReader()
+    with contextlib.suppress(HttpParserUpgrade):
+        HttpResponseParser(reader).feed_data(head)
+    return reader.reason, reader.headers

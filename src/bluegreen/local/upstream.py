@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .exchange import Exchange
     from .target import Target
 
+MAX_HEAD_BYTES = 65536
+
 
 class UpstreamConnection(asyncio.Protocol):
     def __init__(self, target: Target) -> None:
@@ -28,10 +30,11 @@ class UpstreamConnection(asyncio.Protocol):
         self.tunnel = False
         self.reading_paused = False  # while the client can't take more
         self.idle_at = 0.0
-        self.reason = b""
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.in_message = False
-        self.chunk: bytes | None = None  # this read, while a response starts at its first byte
+        # The bytes of the response head being read, from its first byte: its
+        # headers are read from them only when it has to be rebuilt, which
+        # saves a Python call per header on every other response.
+        self.awaiting_head = True
+        self.received: bytes | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
@@ -45,7 +48,14 @@ class UpstreamConnection(asyncio.Protocol):
         if self.tunnel:
             exchange.client.write(data)
             return
-        self.chunk = None if self.in_message else data
+        if self.awaiting_head:
+            if self.received is None:
+                self.received = data
+            elif len(self.received) < MAX_HEAD_BYTES:
+                self.received += data
+            else:  # a head that never ends: a broken target
+                self.close()
+                return
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as upgrade:
@@ -95,32 +105,27 @@ class UpstreamConnection(asyncio.Protocol):
     def fresh_parser(self) -> None:
         """Responses to HEAD have a length but no body, which llhttp can't be told."""
         self.parser = HttpResponseParser(self)
-        self.in_message = False
+        self.awaiting_head = True
+        self.received = None
 
     # llhttp callbacks
 
-    def on_message_begin(self) -> None:
-        self.in_message = True
-        self.reason = b""
-        self.headers = []
-
-    def on_status(self, reason: bytes) -> None:
-        self.reason += reason
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
-
     def on_headers_complete(self) -> None:
+        received = self.received or b""
+        end = received.find(b"\r\n\r\n") + 4
+        status = self.parser.get_status_code()
+        # What follows an informational head in the same read is the next response.
+        self.received = received[end:] if 100 <= status < 200 else None
+        self.awaiting_head = False
         if self.exchange is not None:
-            self.exchange.response_head(self)
+            self.exchange.response_head(self, status, received[:end] if end >= 4 else None)
 
     def on_body(self, body: bytes) -> None:
         if self.exchange is not None:
             self.exchange.response_body(body)
 
     def on_message_complete(self) -> None:
-        self.in_message = False
-        self.chunk = None  # a second response in the same read does not start at its start
+        self.awaiting_head = True
         if self.exchange is not None:
             self.exchange.response_complete(self)
 
