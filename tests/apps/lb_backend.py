@@ -6,7 +6,8 @@ Routes: `/` answers the backend's name; `/health` answers `health_status`;
 `/echo` streams the request body back; `/status/N`; `/sleep/MS`;
 `/bytes/N` streams N bytes chunked; `/headers` echoes the request head;
 `/close` answers without a length and closes; `/hop[/timeout]` sends
-hop-by-hop headers; `/continue[/split]` a 100 Continue first. Every request is recorded in
+hop-by-hop headers; `/continue[/split]` a 100 Continue first;
+`/split-head` its head in two writes. Every request is recorded in
 `requests` so tests can prove what reached a backend.
 """
 
@@ -119,6 +120,11 @@ class _Connection(asyncio.Protocol):
             if parts[2:] == [b"split"]:
                 await asyncio.sleep(0.02)
             self._send(200, b"after continue")
+        elif path == b"/split-head":  # a head that arrives in two reads
+            assert self.transport is not None
+            self.transport.write(b"HTTP/1.1 200 OK\r\nX-App: 1\r\n")
+            await asyncio.sleep(0.02)
+            self.transport.write(b"Content-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
         elif path == b"/close":
             assert self.transport is not None
             self.transport.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body)

@@ -179,7 +179,7 @@ def test_slow_or_idle_client_is_cut_off_by_its_timeout(case: str) -> None:
     run(scenario())
 
 
-@pytest.mark.parametrize("path", ["/hop", "/hop/timeout"])
+@pytest.mark.parametrize("path", ["/hop", "/hop/timeout", "/split-head"])
 def test_hop_by_hop_response_headers_are_dropped_and_the_rest_passed_through(path: str) -> None:
     async def scenario() -> None:
         async with balancer({"blue": 100}) as setup:
