@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -141,7 +143,11 @@ def main() -> None:
                 ),
                 "sigkill": under_load(workdir, name, "rotation", args.scenario_seconds, kill_one),
             }
-    text = render(Run(names, started_at, args, throughput, latency, events))
+    hot_path = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("lb_hot_path.py"))],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    text = render(Run(names, started_at, args, throughput, latency, events, hot_path))
     args.output.write_text(text)
     print(text)
 

@@ -1,6 +1,6 @@
 """The proxy's Python cost per request, without sockets: one keep-alive GET
 and its response pushed through `ClientConnection` and `UpstreamConnection`
-with stand-in transports. For tuning the hot path; not part of `make bench`.
+with stand-in transports. For tuning the hot path; `make bench` reports it too.
 
     python benchmarks/lb_hot_path.py [requests]
 """

@@ -38,6 +38,7 @@ class Run:
     throughput: dict[str, list[Sample]]
     latency: dict[str, list[Sample]]
     events: dict[str, dict[str, WrkResult]]
+    hot_path: str  # lb_hot_path.py's answer
 
 
 def paired(
@@ -74,6 +75,8 @@ def render(run: Run) -> str:
         *targets_table(run),
         "",
         *events_table(run),
+        "",
+        f"In-process, without sockets (`benchmarks/lb_hot_path.py`): {run.hot_path}.",
         "",
         NOTES.read_text().strip(),
     ]
