@@ -56,7 +56,7 @@ def deploy(platform: str, with_image: bool) -> str:
 
 def deployed(platform: str) -> str:
     """The deployment the deploy job ran (DEPLOYMENT_ID from its dotenv report)."""
-    return f'bluegreen status "$BLUEGREEN_DIR" "$DEPLOYMENT_ID" --platform {platform}'
+    return f'bluegreen status "$BLUEGREEN_DIR" --deployment "$DEPLOYMENT_ID" --platform {platform}'
 
 
 VERIFY = (
