@@ -84,5 +84,9 @@ def test_prometheus_exposition_labels_targets_and_sources() -> None:
             assert samples[("bluegreen_lb_target_group_requests_total", app_5xx)] == 1
             count = ("bluegreen_lb_request_duration_seconds_count", (("target_group", "blue"),))
             assert samples[count] == 3
+            labels = (("target", target), ("target_group", "blue"))
+            assert samples[("bluegreen_lb_target_request_duration_seconds_count", labels)] == 3
+            out = ("bluegreen_lb_target_bytes_total", (("direction", "out"), *labels))
+            assert samples[out] == len(b"blue") * 2 + len(b"status\n")
 
     run(scenario())

@@ -28,7 +28,7 @@ from .messages import (
     read_response_head,
     scan_headers,
 )
-from .metrics import Source
+from .metrics import Source, latency_bucket, request_key
 from .upstream import UpstreamConnection, connect
 
 if TYPE_CHECKING:
@@ -325,16 +325,14 @@ class Exchange:
         """Count the exchange, give the connection back to the pool (or close
         it), free the target and let the client connection move on."""
         self.finished = True
-        now = monotonic()
-        status = self.status
+        latency = monotonic() - self.started
+        key, bucket = request_key(self.status, source), latency_bucket(latency)
         if self.group is not None:
-            self.group.metrics.observe(
-                status, source, now - self.started, self.bytes_in, self.bytes_out
-            )
+            self.group.metrics.add(key, bucket, latency, self.bytes_in, self.bytes_out)
         target, self.target = self.target, None
         connection, self.upstream = self.upstream, None
         if target is not None:
-            target.counters.count(status, source)
+            target.counters.add(key, bucket, latency, self.bytes_in, self.bytes_out)
             target.request_finished()
         if connection is not None and not keep_upstream:
             connection.exchange = None

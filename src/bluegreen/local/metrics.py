@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -68,16 +68,46 @@ class MetricsSnapshot:
 
 
 class Counters:
-    """Cumulative requests by status class and source, for Prometheus."""
+    """Cumulative totals of one target or target group, for Prometheus."""
 
-    __slots__ = ("requests",)
+    __slots__ = ("bytes_in", "bytes_out", "latency_buckets", "latency_sum", "requests")
 
     def __init__(self) -> None:
         self.requests: dict[tuple[str, Source], int] = {}
+        self.latency_buckets = [0] * len(LATENCY_BOUNDS)
+        self.latency_sum = 0.0
+        self.bytes_in = 0
+        self.bytes_out = 0
 
-    def count(self, status: int, source: Source) -> None:
-        key = (STATUS_CLASSES[status // 100], source)
-        self.requests[key] = self.requests.get(key, 0) + 1
+    def observe(
+        self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
+    ) -> None:
+        """Count one answered request."""
+        self.add(request_key(status, source), latency_bucket(latency), latency, bytes_in, bytes_out)
+
+    def add(
+        self,
+        key: tuple[str, Source],
+        bucket: int,
+        latency: float,
+        bytes_in: int,
+        bytes_out: int,
+    ) -> None:
+        """`observe` with the key and bucket worked out once for the group and the target."""
+        requests = self.requests
+        requests[key] = requests.get(key, 0) + 1
+        self.latency_buckets[bucket] += 1
+        self.latency_sum += latency
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
+
+
+def request_key(status: int, source: Source) -> tuple[str, Source]:
+    return (STATUS_CLASSES[status // 100], source)
+
+
+def latency_bucket(latency: float) -> int:
+    return bisect_left(LATENCY_BOUNDS, latency)
 
 
 @dataclass(frozen=True)
@@ -95,42 +125,18 @@ class GroupMetrics(Counters):
     """Cumulative totals and a latency histogram, with checkpoints of them
     for windowed snapshots."""
 
-    __slots__ = (
-        "_checkpoints",
-        "_clock",
-        "_in_flight",
-        "bytes_in",
-        "bytes_out",
-        "latency_buckets",
-        "latency_sum",
-    )
+    __slots__ = ("_checkpoints", "_clock", "_in_flight")
 
     def __init__(
         self, in_flight: Callable[[], int], clock: Callable[[], float] = time.monotonic
     ) -> None:
         super().__init__()
-        self.latency_buckets = [0] * len(LATENCY_BOUNDS)
-        self.latency_sum = 0.0
-        self.bytes_in = 0
-        self.bytes_out = 0
         self._in_flight = in_flight
         self._clock = clock
         self._checkpoints: deque[_Totals] = deque(
             maxlen=int(RETENTION_SECONDS / CHECKPOINT_SECONDS)
         )
         self.checkpoint()
-
-    def observe(
-        self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
-    ) -> None:
-        """Count one answered request (the proxy calls this once per request)."""
-        key = (STATUS_CLASSES[status // 100], source)
-        requests = self.requests
-        requests[key] = requests.get(key, 0) + 1
-        self.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
-        self.latency_sum += latency
-        self.bytes_in += bytes_in
-        self.bytes_out += bytes_out
 
     def checkpoint(self) -> None:
         """Remember the totals now, at most every CHECKPOINT_SECONDS."""
@@ -201,7 +207,9 @@ class PrometheusCollector:
         self._groups = groups
 
     def collect(self) -> Iterator[Metric]:
-        requests, group_requests, in_flight, state, transferred, latency = _families()
+        families = _families()
+        requests, group_requests, in_flight, state, transferred, latency = families[:6]
+        target_bytes, target_latency = families[6:]
         for group in self._groups():
             for target in group.targets:
                 labels = [group.name, target.address]
@@ -209,6 +217,11 @@ class PrometheusCollector:
                     requests.add_metric([*labels, code, source.value], count)
                 in_flight.add_metric(labels, target.in_flight)
                 state.add_metric([*labels, target.state.value], 1)
+                counters = target.counters
+                target_bytes.add_metric([*labels, "in"], counters.bytes_in)
+                target_bytes.add_metric([*labels, "out"], counters.bytes_out)
+                buckets = _cumulative(counters.latency_buckets)
+                target_latency.add_metric(labels, buckets, counters.latency_sum)
             metrics = group.metrics
             for (code, source), count in metrics.requests.items():
                 group_requests.add_metric([group.name, code, source.value], count)
@@ -216,17 +229,10 @@ class PrometheusCollector:
             transferred.add_metric([group.name, "out"], metrics.bytes_out)
             buckets = _cumulative(metrics.latency_buckets)
             latency.add_metric([group.name], buckets, metrics.latency_sum)
-        yield from (requests, group_requests, in_flight, state, transferred, latency)
+        yield from families
 
 
-def _families() -> tuple[
-    CounterMetricFamily,
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    GaugeMetricFamily,
-    CounterMetricFamily,
-    HistogramMetricFamily,
-]:
+def _families() -> tuple[Any, ...]:
     target, group = ["target_group", "target"], ["target_group"]
     return (
         CounterMetricFamily(
@@ -246,6 +252,14 @@ def _families() -> tuple[
         CounterMetricFamily("bluegreen_lb_bytes", "Body bytes", labels=[*group, "direction"]),
         HistogramMetricFamily(
             "bluegreen_lb_request_duration_seconds", "Time to the end of the response", labels=group
+        ),
+        CounterMetricFamily(
+            "bluegreen_lb_target_bytes", "Body bytes", labels=[*target, "direction"]
+        ),
+        HistogramMetricFamily(
+            "bluegreen_lb_target_request_duration_seconds",
+            "Time to the end of the response",
+            labels=target,
         ),
     )
 
