@@ -15,6 +15,7 @@ parsed by httptools (llhttp); `loop_factory()` gives uvloop when installed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -28,6 +29,8 @@ from .proxy import ClientConnection
 from .settings import ProxySettings
 from .target import Target, TargetState
 from .target_group import TargetGroup
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "HealthCheckConfig",
@@ -142,14 +145,19 @@ class LoadBalancer:
         tick = min(self.settings.tick, CHECKPOINT_SECONDS)
         while True:
             await asyncio.sleep(tick)
-            now = loop.time()
-            for listener in self.listeners.values():
-                for connection in list(listener.connections):
-                    connection.check_deadlines(now)
-            for group in self.groups.values():
-                group.metrics.checkpoint()
-                for target in group.targets:
-                    expire_idle(target, now - self.settings.upstream_idle_timeout)
+            try:
+                self._sweep_once(loop.time())
+            except Exception:  # a bug here must not end every timeout for good
+                log.exception("load balancer sweep failed")
+
+    def _sweep_once(self, now: float) -> None:
+        for listener in self.listeners.values():
+            for connection in list(listener.connections):
+                connection.check_deadlines(now)
+        for group in self.groups.values():
+            group.metrics.checkpoint()
+            for target in group.targets:
+                expire_idle(target, now - self.settings.upstream_idle_timeout)
 
 
 def expire_idle(target: Target, idle_since: float) -> None:
