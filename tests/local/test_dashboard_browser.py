@@ -39,8 +39,10 @@ RENDER_TIMEOUT = 30
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
+@pytest.fixture
 def chromium() -> str:
-    """Debian's chromium; skipped where it is missing, a failure where CI requires it."""
+    """Debian's chromium, looked for before any daemon starts: skipped where it is
+    missing, a failure where CI requires it."""
     found = shutil.which("chromium")
     if found is None:
         reason = (
@@ -93,9 +95,9 @@ class Page(HTMLParser):
         return [row for row in self.rows if row]  # the header row has th cells only
 
 
-def render(url: str, profile: Path) -> Page:
+def render(chromium: str, url: str, profile: Path) -> Page:
     """The page at `url` after its scripts ran; Chromium and all it started are gone after."""
-    command = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url]
+    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url]
     browser = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -132,7 +134,7 @@ def dashboard_address(project: Project) -> str:
 
 
 def test_dashboard_shows_deployments_events_and_split(
-    start_platform: Callable[..., Project], tmp_path: Path
+    chromium: str, start_platform: Callable[..., Project], tmp_path: Path
 ) -> None:
     project = start_platform(canary="200ms")
     project.cli("deploy")
@@ -140,7 +142,7 @@ def test_dashboard_shows_deployments_events_and_split(
     project.cli("deploy", "--set", "APP_VERSION=v2")
     second = project.status()["deployment_id"]
 
-    page = render(dashboard_address(project), tmp_path / "profile")
+    page = render(chromium, dashboard_address(project), tmp_path / "profile")
 
     assert page.text["problem"] == ""
     assert page.text["title"] == f"{second}: Succeeded"
@@ -156,13 +158,13 @@ def test_dashboard_shows_deployments_events_and_split(
 
 
 def test_dashboard_without_the_token_says_it_cannot_read_the_api(
-    start_platform: Callable[..., Project], tmp_path: Path
+    chromium: str, start_platform: Callable[..., Project], tmp_path: Path
 ) -> None:
     project = start_platform()
     project.cli("deploy")
     address = dashboard_address(project)
 
-    page = render(address.split("#")[0], tmp_path / "profile")
+    page = render(chromium, address.split("#")[0], tmp_path / "profile")
 
     assert page.text["problem"].startswith("cannot read the admin API (401")
     assert "#token=" in page.text["problem"]
@@ -171,14 +173,14 @@ def test_dashboard_without_the_token_says_it_cannot_read_the_api(
 
 
 def test_dashboard_follows_a_deployment_in_flight(
-    start_platform: Callable[..., Project], tmp_path: Path
+    chromium: str, start_platform: Callable[..., Project], tmp_path: Path
 ) -> None:
     project = start_platform(canary="30s")
     project.cli("deploy")
     project.cli("deploy", "--no-wait", "--set", "APP_VERSION=v2")
     flight = project.wait_for(lambda s: (s["weights"] or {}).get("green") == 20)
 
-    page = render(dashboard_address(project), tmp_path / "profile")
+    page = render(chromium, dashboard_address(project), tmp_path / "profile")
 
     assert page.text["title"] == f"{flight['deployment_id']}: InProgress"
     assert page.text["split"] == "production: blue 80% / green 20%"
