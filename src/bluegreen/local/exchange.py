@@ -201,8 +201,10 @@ class Exchange:
         self, connection: UpstreamConnection, status: int, received: bytes | None
     ) -> None:
         """`received`: the head as the target sent it (None if it could not be kept)."""
-        if received is None:
-            connection.close()  # the target's fault: treated as a target that died
+        if received is None:  # the target's fault: treated as a target that died
+            connection.exchange = None
+            connection.close()
+            self.upstream_lost(connection)
             return
         if 100 <= status < 200 and status != 101:
             self.informational = True  # 100 Continue and friends: pass on, keep waiting
