@@ -87,7 +87,8 @@ class ClientConnection(asyncio.Protocol):
             return
         if self.queue and self.queue[0].pending is not None and not self.queue[0].tried:
             self.queue[0].dispatch()
-        self.flush()
+        if self.out:
+            self.flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
@@ -211,7 +212,8 @@ class ClientConnection(asyncio.Protocol):
             self.close()
             return
         self.since = self.loop.time()
-        self.flush()
+        if self.out:
+            self.flush()
         if queue:
             if queue[0].pending is not None:
                 queue[0].dispatch()

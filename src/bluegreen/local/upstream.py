@@ -62,7 +62,8 @@ class UpstreamConnection(asyncio.Protocol):
             exchange.upgraded(self, data[upgrade.args[0] :])
         except HttpParserError:
             self.close()
-        exchange.client.flush()
+        if exchange.client.out:
+            exchange.client.flush()
 
     def eof_received(self) -> bool:
         self.reusable = False
