@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# What `make bench` compares with (Debian packages, root); `make test` needs none of it.
+bench-tools:
+	apt-get update -qq && apt-get install -y -qq haproxy wrk nginx-light
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

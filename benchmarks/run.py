@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NEEDED = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
 COMPARED = ("haproxy",)
-INSTALL = "apt-get update && apt-get install -y haproxy wrk nginx-light"
+INSTALL = "make bench-tools (apt-get install haproxy wrk nginx-light)"
 
 
 def main() -> int:
