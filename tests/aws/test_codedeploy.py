@@ -11,7 +11,8 @@ import pytest
 
 from bluegreen.aws.codedeploy import CodeDeployPlatform
 from bluegreen.engine.events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status, StepStatus
-from bluegreen.errors import PlatformError, UsageError
+from bluegreen.errors import PlatformError, SpecError, UsageError
+from bluegreen.images.pushed import record_pushed
 from bluegreen.platform import DeployRequest, exit_code_for
 from bluegreen.spec.project import Project
 
@@ -236,3 +237,22 @@ def test_group_that_does_not_wait_is_refused_before_anything_changes(
     assert caught.value.exit_code == 2
     assert not boto3.client("ecs").list_task_definitions()["taskDefinitionArns"]
     assert not codedeploy.called("CreateDeployment")
+
+
+def test_without_image_deploys_what_bluegreen_push_pushed_last(
+    project: Project, codedeploy: CodeDeployDouble
+) -> None:
+    pushed = IMAGE.replace(":v2", ":pushed")
+    record_pushed(project.dir, pushed)
+    codedeploy.plan.append(script.no_gate)
+    deployment_id, _ = run(project, image=None)
+    info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    content = json.loads(info["revision"]["appSpecContent"]["content"])
+    arn = content["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"]
+    registered = boto3.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    assert registered["containerDefinitions"][0]["image"] == pushed
+
+
+def test_without_image_or_a_push_the_error_says_how_to_give_one(project: Project) -> None:
+    with pytest.raises(SpecError, match=r"--image URI \(or run `bluegreen push` first\)"):
+        CodeDeployPlatform(project).deploy(DeployRequest())

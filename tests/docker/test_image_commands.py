@@ -9,6 +9,8 @@ import docker
 import httpx
 import pytest
 
+from bluegreen.images.pushed import last_pushed
+
 from .conftest import AWS_SAFETY
 from .project import bluegreen, git_commit, make_project
 
@@ -83,6 +85,7 @@ def test_push_prints_the_uri_the_registry_now_serves(
     assert out.stdout == f"{registry}/flask-app:p1\n"
     tags = httpx.get(f"http://{registry}/v2/flask-app/tags/list").json()["tags"]
     assert "p1" in tags
+    assert last_pushed(project) == f"{registry}/flask-app:p1"
 
 
 def test_push_before_build_says_to_build(docker_client: docker.DockerClient, registry: str,

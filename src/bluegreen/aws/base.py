@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from ..engine.events import Event
 from ..errors import Problem, SpecError
+from ..images.pushed import last_pushed
 from ..platform import DeployRequest
 from ..spec.project import Project
 from ..spec.taskdef import render_taskdef
@@ -54,7 +55,8 @@ class AwsPlatform:
 
     def register_task_definition(self, request: DeployRequest) -> str:
         """Register the rendered taskdef.json; the new revision's ARN."""
-        taskdef = render_taskdef(self.project, image=request.image, set_values=request.set_values)
+        image = request.image or last_pushed(self.project.dir)
+        taskdef = render_taskdef(self.project, image=image, set_values=request.set_values)
         with aws_errors("registering the task definition"):
             answer = self.aws.ecs.register_task_definition(**taskdef)
         return str(answer["taskDefinition"]["taskDefinitionArn"])

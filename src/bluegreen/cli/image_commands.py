@@ -12,6 +12,7 @@ import click
 
 from ..images import ImageRef, build_image, connect, default_tag, push_image
 from ..images.project import build_platform, local_image, push_destination
+from ..images.pushed import record_pushed
 from ..images.reference import check_tag
 from ..spec.project import Project, load_project
 from .spec_commands import DIR_ARGUMENT
@@ -81,4 +82,5 @@ def push(directory: Path, tag: str | None, registry: str | None) -> None:
     host, login = push_destination(project.config, registry)
     target = ref.in_registry(host)
     push_image(connect(), ref, target, login=login, on_output=_progress)
+    record_pushed(project.dir, str(target))
     click.echo(str(target))

@@ -137,7 +137,7 @@ def builtin_values(config: BluegreenConfig) -> dict[str, str]:
 
 def _no_value(placeholder: str, name: str) -> str:
     if name == "IMAGE_URI":
-        how = "pass --image URI"
+        how = "pass --image URI (or run `bluegreen push` first)"
     elif placeholder.startswith("$"):
         how = f"set the environment variable {name} or pass --set {name}=..."
     else:
