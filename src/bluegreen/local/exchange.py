@@ -12,6 +12,7 @@ client see a 502.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,8 @@ from .messages import (
     read_response_head,
     scan_headers,
 )
-from .metrics import Source, latency_bucket, request_key
+from .metrics import LATENCY_BOUNDS, STATUS_CLASSES, Source
+from .target import OPEN_STATES
 from .upstream import UpstreamConnection, connect
 
 if TYPE_CHECKING:
@@ -328,7 +330,8 @@ class Exchange:
         it), free the target and let the client connection move on."""
         self.finished = True
         latency = monotonic() - self.started
-        key, bucket = request_key(self.status, source), latency_bucket(latency)
+        key = (STATUS_CLASSES[self.status // 100], source)
+        bucket = bisect_left(LATENCY_BOUNDS, latency)
         if self.group is not None:
             self.group.metrics.add(key, bucket, latency, self.bytes_in, self.bytes_out)
         target, self.target = self.target, None
@@ -338,7 +341,7 @@ class Exchange:
             target.request_finished()
         if connection is not None and not keep_upstream:
             connection.exchange = None
-            if reusable and target is not None and target.open:
+            if reusable and target is not None and target.state in OPEN_STATES:
                 if connection.reading_paused:  # paused for this client, not the next
                     connection.pause_reading(False)
                 connection.reusable = True

@@ -83,7 +83,8 @@ class Counters:
         self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
     ) -> None:
         """Count one answered request."""
-        self.add(request_key(status, source), latency_bucket(latency), latency, bytes_in, bytes_out)
+        key = (STATUS_CLASSES[status // 100], source)
+        self.add(key, bisect_left(LATENCY_BOUNDS, latency), latency, bytes_in, bytes_out)
 
     def add(
         self,
@@ -100,14 +101,6 @@ class Counters:
         self.latency_sum += latency
         self.bytes_in += bytes_in
         self.bytes_out += bytes_out
-
-
-def request_key(status: int, source: Source) -> tuple[str, Source]:
-    return (STATUS_CLASSES[status // 100], source)
-
-
-def latency_bucket(latency: float) -> int:
-    return bisect_left(LATENCY_BOUNDS, latency)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class TargetState(StrEnum):
     UNUSED = "unused"
 
 
+# Registered and not draining: health checked, and connections may go back to the pool.
 OPEN_STATES = (TargetState.INITIAL, TargetState.HEALTHY, TargetState.UNHEALTHY)
 
 
@@ -69,11 +70,6 @@ class Target:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
-
-    @property
-    def open(self) -> bool:
-        """Registered and not draining: its connections may go back to the pool."""
-        return self.state in OPEN_STATES
 
     def take_idle(self) -> UpstreamConnection | None:
         """A pooled connection that is still open, or None."""

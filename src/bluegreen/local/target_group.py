@@ -96,6 +96,8 @@ class TargetGroup:
     def choose(self, exclude: Collection[Target] = ()) -> Target | None:
         """The least busy healthy target, failing open when none is healthy."""
         candidates = self._healthy
+        if len(candidates) == 1 and not exclude:
+            return candidates[0]
         if exclude:
             candidates = [t for t in candidates if t not in exclude]
         if not candidates and not self._healthy:
