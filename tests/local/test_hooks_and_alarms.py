@@ -5,8 +5,9 @@ import time
 from pathlib import Path
 
 from bluegreen.local.alarms import breached
-from bluegreen.local.hooks import hook_environment, run_hook
+from bluegreen.local.hooks import hook_environment
 from bluegreen.local.metrics import MetricsSnapshot
+from bluegreen.shell import run_shell
 from bluegreen.spec.config import AlarmsConfig
 
 
@@ -15,14 +16,14 @@ def test_hook_sees_the_deployment_and_its_output_is_kept(tmp_path: Path) -> None
     command = (
         'echo "$BLUEGREEN_DEPLOYMENT_ID $BLUEGREEN_LIFECYCLE_EVENT $BLUEGREEN_REVISION"; exit 4'
     )
-    result = asyncio.run(run_hook(command, cwd=tmp_path, env=env, timeout=5))
+    result = asyncio.run(run_shell(command, cwd=tmp_path, env=env, timeout=5))
     assert not result.ok and result.exit_code == 4
     assert result.output.strip() == "d-1 AfterInstall web:2"
 
 
 def test_hook_timeout_kills_its_whole_group(tmp_path: Path) -> None:
     started = time.monotonic()
-    result = asyncio.run(run_hook("sleep 30 & sleep 30", cwd=tmp_path, env={}, timeout=0.2))
+    result = asyncio.run(run_shell("sleep 30 & sleep 30", cwd=tmp_path, env={}, timeout=0.2))
     assert not result.ok and "timed out" in result.detail
     assert time.monotonic() - started < 10
 

@@ -10,9 +10,7 @@ in a pipeline, it can fail, and its verdict decides continue vs rollback.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
+import asyncio
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from ..engine.events import Event, EventKind, Status
+from ..shell import run_shell
 from ..spec.config import BluegreenConfig
 from .progress import note
 
@@ -93,8 +92,11 @@ class Gate:
     def _smoke(self, deployment_id: str) -> Generator[Event, None, bool]:
         assert self.command is not None
         yield self._event(deployment_id, f"running validation command: {self.command}")
-        env = dict(os.environ, BLUEGREEN_TEST_URL=self.url or "")
-        code, output = run_command(self.command, self.workdir, env, self.deadline)
+        env = {"BLUEGREEN_TEST_URL": self.url or ""}
+        result = asyncio.run(
+            run_shell(self.command, cwd=self.workdir, env=env, timeout=self.deadline)
+        )
+        code, output = result.exit_code, result.output[-OUTPUT_TAIL:]
         if code is None:
             line = f"validation command timed out after {self.deadline:g}s"
             yield self._event(deployment_id, line, result="failed", output=output)
@@ -106,30 +108,6 @@ class Gate:
 
     def _event(self, deployment_id: str, message: str, **details: str) -> Event:
         return note(deployment_id, Status.READY, EventKind.VALIDATION, message, **details)
-
-
-def run_command(
-    command: str, workdir: Path, env: dict[str, str], timeout: float
-) -> tuple[int | None, str]:
-    """Exit code (None on timeout) and the output's tail. The command runs in
-    its own process group, so a timeout also ends whatever it started."""
-    with subprocess.Popen(
-        command,
-        shell=True,
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
-            return None, output[-OUTPUT_TAIL:]
-    return process.returncode, output[-OUTPUT_TAIL:]
 
 
 def _ask(client: httpx.Client, url: str) -> str:

@@ -45,9 +45,10 @@ from ..engine.inputs import (
     TaskSetReady,
     Tick,
 )
+from ..shell import run_shell
 from ..spec.config import BluegreenConfig
 from .alarms import watch_alarms
-from .hooks import hook_environment, run_hook
+from .hooks import hook_environment
 from .load_balancer import Target, TargetState
 from .runner import TaskSet as RunningSet
 from .validation import Command, smoke_command, validate
@@ -196,7 +197,7 @@ class Controller:
         self.submit(Tick(at=max(time.time(), at)))
 
     async def _hook(self, event: Any, timeout: float) -> None:
-        result = await run_hook(
+        result = await run_shell(
             self.config.hooks[str(event)].command,
             cwd=self.service.project_dir,
             env=self._environment(str(event)),

@@ -18,7 +18,7 @@ import httpx
 
 from ..engine.actions import StartValidation
 from ..engine.inputs import ValidationResult
-from .hooks import run_hook
+from ..shell import run_shell
 
 Feed = Callable[[ValidationResult], Awaitable[None]]
 Command = Callable[[], Awaitable[tuple[bool, str]]]
@@ -59,7 +59,7 @@ def smoke_command(command: str, cwd: Path, env: dict[str, str], timeout: float) 
     """`validation.command` as a Command: ok when it exits 0."""
 
     async def run() -> tuple[bool, str]:
-        result = await run_hook(command, cwd=cwd, env=env, timeout=timeout)
+        result = await run_shell(command, cwd=cwd, env=env, timeout=timeout)
         return result.ok, f"validation command {result.detail}: {result.output[-500:]}"
 
     return run
