@@ -21,8 +21,7 @@ from ..platform import PLATFORMS, DeployRequest, Platform, open_platform, raise_
 from ..spec.duration import parse_duration
 from ..spec.project import load_project
 from .output import OUTPUTS, show_summaries, show_verdict, watch
-from .spec_commands import DIR_ARGUMENT
-from .spec_commands import _parse_set as parse_set
+from .spec_commands import DIR_ARGUMENT, parse_set
 
 F = TypeVar("F", bound=Callable[..., Any])
 

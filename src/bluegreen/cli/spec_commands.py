@@ -42,7 +42,7 @@ def validate(directory: Path) -> None:
         click.echo(f"placeholders filled at render: {', '.join(filled_at_render)}")
 
 
-def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
+def parse_set(values: tuple[str, ...]) -> dict[str, str]:
     result = {}
     for item in values:
         name, sep, value = item.partition("=")
@@ -90,7 +90,7 @@ def render(
     """
     project = load_project(directory)
     if what == "taskdef":
-        document = render_taskdef(project, image=image, set_values=_parse_set(set_values))
+        document = render_taskdef(project, image=image, set_values=parse_set(set_values))
         click.echo(json.dumps(document, indent=2))
         return
     arn = task_definition_arn or project.appspec.target.task_definition
