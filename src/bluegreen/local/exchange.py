@@ -25,11 +25,11 @@ from .messages import (
     chunk,
     copy_headers,
     error_response,
-    plain_response_head,
+    passes_as_received,
     read_response_head,
     scan_headers,
 )
-from .metrics import LATENCY_BOUNDS, STATUS_CLASSES, Source
+from .metrics import LATENCY_BOUNDS, RESULT_KEYS, Source
 from .target import OPEN_STATES
 from .upstream import UpstreamConnection, connect
 
@@ -56,6 +56,7 @@ class Exchange:
         "method",
         "pending",
         "pending_size",
+        "plain",
         "rechunk",
         "request_done",
         "response_started",
@@ -76,19 +77,20 @@ class Exchange:
         client: ClientConnection,
         method: bytes,
         head: bytes,
-        framing: Framing,
         *,
-        upgrade: bool,
-        keep_alive: bool,
-        http10: bool,
-        now: float,
+        chunked: bool = False,
+        upgrade: bool = False,
+        keep_alive: bool = True,
+        http10: bool = False,
     ) -> None:
         self.client = client
         self.method = method
-        self.chunked = framing.chunked
+        self.chunked = chunked
         self.upgrade = upgrade
         self.keep_alive = keep_alive and not upgrade
         self.http10 = http10
+        # Whether a response head may go to the client as the target sent it.
+        self.plain = self.keep_alive and not http10 and method != b"HEAD"
         self.pending: list[bytes] | None = [head]  # not yet written to a target
         self.pending_size = len(head)
         self.retained: list[bytes] | None = [head]  # everything sent, for a replay
@@ -101,7 +103,7 @@ class Exchange:
         self.tried: list[Target] = []
         self.connecting: asyncio.Task[None] | None = None
         self.started = monotonic()  # not loop.time(): uvloop's has millisecond resolution
-        self.sent_at = now
+        self.sent_at = client.now
         self.status = 0
         self.bytes_in = self.bytes_out = 0
 
@@ -111,10 +113,8 @@ class Exchange:
         self.bytes_in += len(data)
         self._send(chunk(data) if self.chunked else data)
 
-    def request_complete(self) -> None:
-        if self.chunked:
-            self._send(LAST_CHUNK)
-        self.request_done = True
+    def send_last_chunk(self) -> None:
+        self._send(LAST_CHUNK)
 
     def _send(self, data: bytes) -> None:
         if self.retained is not None:
@@ -132,22 +132,29 @@ class Exchange:
     # Choosing a target
 
     def dispatch(self) -> None:
-        if self.group is None:
-            self.group = self.client.listener.choose_group()
-            if self.group is None:
+        group = self.group
+        if group is None:
+            group = self.group = self.client.listener.choose_group()
+            if group is None:
                 return self.fail(503)
-        target = self.group.choose(self.tried)
-        if target is None:
-            return self.fail(502 if self.tried else 503)
+        tried = self.tried
+        healthy = group.healthy
+        if len(healthy) == 1 and not tried:  # the usual case, without a call
+            target: Target | None = healthy[0]
+        else:
+            target = group.choose(tried)
+            if target is None:
+                return self.fail(502 if tried else 503)
         self.target = target
         target.in_flight += 1
-        self.tried.append(target)
-        connection = target.take_idle()
-        if connection is not None:
-            self.attach(connection)
-        else:
-            # The task is kept: the loop holds only weak references to tasks.
-            self.connecting = asyncio.get_running_loop().create_task(self._connect(target))
+        tried.append(target)
+        idle = target.idle
+        while idle:
+            connection = idle.pop()  # the warmest first
+            if connection.reusable:
+                return self.attach(connection)
+        # The task is kept: the loop holds only weak references to tasks.
+        self.connecting = asyncio.get_running_loop().create_task(self._connect(target))
 
     async def _connect(self, target: Target) -> None:
         try:
@@ -170,9 +177,9 @@ class Exchange:
         connection.reusable = False
         pending, self.pending = self.pending, None
         assert pending is not None
-        connection.write(b"".join(pending))
+        connection.write(pending[0] if len(pending) == 1 else b"".join(pending))
         client = self.client
-        self.sent_at = client.loop.time()
+        self.sent_at = client.now
         if client.paused:
             client.update_buffer_pause()
         if client.writing_paused:
@@ -216,13 +223,16 @@ class Exchange:
         self.status = status
         self.response_started = True
         self.retained = None
-        head = None
-        if self.keep_alive and not self.http10 and status >= 200 and self.method != b"HEAD":
-            head = plain_response_head(received)
-        if head is None:
-            reason, headers = read_response_head(received)
-            head = self._rebuilt(reason, headers, scan_headers(headers, HOP_BY_HOP))
-        self.client.out.append(head)
+        if (
+            self.plain
+            and status != 101
+            and connection.parser.should_keep_alive()  # a length, and no Connection: close
+            and passes_as_received(received)
+        ):
+            self.client.out.append(received)
+            return
+        reason, headers = read_response_head(received)
+        self.client.out.append(self._rebuilt(reason, headers, scan_headers(headers, HOP_BY_HOP)))
         if self.method == b"HEAD":
             connection.fresh_parser()
             self.response_complete(connection)
@@ -330,12 +340,14 @@ class Exchange:
         it), free the target and let the client connection move on."""
         self.finished = True
         latency = monotonic() - self.started
-        key = (STATUS_CLASSES[self.status // 100], source)
+        key = RESULT_KEYS[source][self.status // 100]
         bucket = bisect_left(LATENCY_BOUNDS, latency)
         if self.group is not None:
             self.group.metrics.add(key, bucket, latency, self.bytes_in, self.bytes_out)
         target, self.target = self.target, None
         connection, self.upstream = self.upstream, None
+        client = self.client
+        now = client.loop.time()
         if target is not None:
             target.counters.add(key, bucket, latency, self.bytes_in, self.bytes_out)
             target.request_finished()
@@ -345,8 +357,8 @@ class Exchange:
                 if connection.reading_paused:  # paused for this client, not the next
                     connection.pause_reading(False)
                 connection.reusable = True
-                connection.idle_at = self.client.loop.time()
+                connection.idle_at = now
                 target.idle.append(connection)
             else:
                 connection.close()
-        self.client.exchange_finished(self)
+        client.exchange_finished(self, now)

@@ -125,33 +125,43 @@ def forwarded_headers(client_ip: bytes, port: bytes, earlier: bytes | None = Non
     )  # fmt: skip
 
 
+def passed_through(chunk: bytes | None, forwarded: bytes) -> bytes | None:
+    """The request head to send, when the client's can go as it came.
+
+    `chunk` is the read that held the head from its first byte (None when
+    the head started in an earlier read or after another request). If it
+    holds the whole head and no header in it must be dropped, the head is
+    sent as it came with `forwarded` (the X-Forwarded lines and the blank
+    line that ends the head) in place of the blank line. None otherwise:
+    then the head is rebuilt by `request_head`.
+    """
+    if chunk is None:
+        return None
+    end = chunk.find(b"\r\n\r\n") + 4
+    if end < 4:
+        return None
+    raw = chunk if end == len(chunk) else chunk[:end]
+    if REQUEST_DROPPED_LINE.search(raw.lower()):
+        return None
+    return raw[:-2] + forwarded
+
+
 def request_head(
     method: bytes,
     url: bytes,
     headers: list[tuple[bytes, bytes]],
     *,
-    forwarded: bytes,
     client_ip: bytes,
     port: bytes,
     upgrade: bool,
-    raw: bytes | None = None,
 ) -> tuple[bytes, Framing]:
-    """The head sent to the target: HTTP/1.1, keep-alive, forwarded headers added.
-
-    `raw` is the head as the client sent it, when one read held all of it
-    and it was HTTP/1.1; if it has no header to drop, it is passed on as is
-    with the forwarded headers (`forwarded`) inserted after the request line.
-    """
-    if raw is not None and not REQUEST_DROPPED_LINE.search(raw.lower()):
-        line_end = raw.find(CRLF) + 2  # no body, nothing to drop: forward it as it came
-        return raw[:line_end] + forwarded + raw[line_end:], Framing()
+    """The head sent to the target, rebuilt: HTTP/1.1, keep-alive, hop-by-hop
+    headers dropped, framing checked, forwarded headers added."""
     framing = scan_headers(headers, REQUEST_DROPPED)
     framing.check_request()
     out = [method + b" " + url + b" HTTP/1.1\r\n"]
     copy_headers(headers, out, framing, REQUEST_DROPPED)
-    if framing.forwarded_for is not None:
-        forwarded = forwarded_headers(client_ip, port, framing.forwarded_for)
-    out.append(forwarded)
+    out.append(forwarded_headers(client_ip, port, framing.forwarded_for))
     if framing.chunked:
         out.append(b"Transfer-Encoding: chunked\r\n")
     elif framing.content_length is not None:
@@ -160,14 +170,6 @@ def request_head(
         out.append(b"Connection: upgrade\r\nUpgrade: " + framing.upgrade + CRLF)
     out.append(CRLF)
     return b"".join(out), framing
-
-
-def head_of(data: bytes | None) -> bytes | None:
-    """The head at the start of `data` as received, None if it isn't all there."""
-    if data is None:
-        return None
-    end = data.find(b"\r\n\r\n")
-    return data[: end + 4] if end >= 0 else None
 
 
 def error_response(status: int, *, close: bool) -> bytes:
@@ -189,26 +191,20 @@ def chunk(data: bytes) -> bytes:
 LAST_CHUNK = b"0\r\n\r\n"
 
 
-RESPONSE_FRAMING_LINE = re.compile(
-    rb"\n(c(?:ontent-length|onnection)|keep-alive|proxy-connection|t(?:e|railer|ransfer-encoding)"
-    rb"|upgrade):"
+# In a lowered response head: a hop-by-hop line other than `Connection: keep-alive`.
+RESPONSE_HOP_LINE = re.compile(
+    rb"\n(?:connection:(?![ \t]*keep-alive[ \t]*\r)|keep-alive:|proxy-connection:"
+    rb"|t(?:e|railer|ransfer-encoding):|upgrade:)"
 )
-PLAIN = ([b"content-length"],)
-KEEP_ALIVE_ONLY = ([b"content-length", b"connection"], [b"connection", b"content-length"])
 
 
-def plain_response_head(head: bytes) -> bytes | None:
-    """The response head as received, when all it needs is losing the
-    `Connection: keep-alive` keep-alive targets send: the common case, where
-    rebuilding it would be most of the proxy's work. None when it has to be
-    rebuilt (no Content-Length, other hop-by-hop headers)."""
-    found = RESPONSE_FRAMING_LINE.findall(head.lower())
-    if found in PLAIN:
-        return head
-    if found not in KEEP_ALIVE_ONLY:
-        return None
-    stripped = head.replace(b"\r\nConnection: keep-alive\r\n", b"\r\n", 1)
-    return stripped if len(stripped) < len(head) else None
+def passes_as_received(head: bytes) -> bool:
+    """Whether a response head (with a length, to a keep-alive HTTP/1.1
+    client) can go on as the target sent it: the common case, where
+    rebuilding it would be most of the proxy's work. A `Connection:
+    keep-alive` in it stays, as the proxy's own option: the client's
+    connection is kept alive too (RFC 9110, 7.6.1)."""
+    return RESPONSE_HOP_LINE.search(head.lower()) is None
 
 
 class _HeadReader:

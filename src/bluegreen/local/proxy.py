@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, cast
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
 from .exchange import Exchange
-from .messages import BadRequest, error_response, forwarded_headers, head_of, request_head
+from .messages import (
+    CRLF,
+    BadRequest,
+    error_response,
+    forwarded_headers,
+    passed_through,
+    request_head,
+)
 from .settings import ProxySettings
 
 if TYPE_CHECKING:
@@ -50,7 +57,7 @@ class ClientConnection(asyncio.Protocol):
         self.reading: Exchange | None = None  # the one whose body is arriving
         self.out: list[bytes] = []
         self.phase = Phase.IDLE
-        self.since = self.loop.time()
+        self.now = self.since = self.loop.time()  # now: when the last read arrived
         self.tunnel: UpstreamConnection | None = None
         self.closing = False
         self.paused = 0
@@ -62,7 +69,7 @@ class ClientConnection(asyncio.Protocol):
         self._head_size = 0
         self._rejection: BadRequest | None = None
         self.chunk: bytes | None = None  # this read, while a request starts at its first byte
-        self.forwarded = b""
+        self.forwarded = b""  # the X-Forwarded lines and the blank line ending a head
 
     # asyncio.Protocol
 
@@ -71,13 +78,14 @@ class ClientConnection(asyncio.Protocol):
         self.listener.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.client_ip = str(peer[0] if peer else "").encode()
-        self.forwarded = forwarded_headers(self.client_ip, self.port)
+        self.forwarded = forwarded_headers(self.client_ip, self.port) + CRLF
 
     def data_received(self, data: bytes) -> None:
         if self.tunnel is not None:
             self.tunnel.write(data)
             return
         self.chunk = data if self.phase is Phase.IDLE else None
+        self.now = self.loop.time()
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as upgrade:
@@ -115,10 +123,7 @@ class ClientConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.phase = Phase.HEAD
-        self.since = self.loop.time()
-        self._url = b""
-        self._headers = []
-        self._head_size = 0
+        self.since = self.now
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -137,36 +142,47 @@ class ClientConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         parser = self.parser
         method = parser.get_method()
+        head = None
+        if method != b"CONNECT" and parser.get_http_version() == "1.1":
+            head = passed_through(self.chunk, self.forwarded)
+        exchange = (
+            Exchange(self, method, head) if head is not None else self._rebuilt_exchange(method)
+        )
+        self._url = b""
+        self._headers = []
+        self._head_size = 0
+        self.phase = Phase.BODY
+        self.since = self.now
+        self.reading = exchange
+        self.queue.append(exchange)
+        if self.paused or len(self.queue) > 1:
+            self.update_buffer_pause()
+
+    def _rebuilt_exchange(self, method: bytes) -> Exchange:
+        """The exchange for a head that can't go as it came: its hop-by-hop
+        headers dropped, its framing checked, its version made HTTP/1.1."""
+        parser = self.parser
         upgrade = parser.should_upgrade()
-        version = parser.get_http_version()
-        raw = head_of(self.chunk) if version == "1.1" and not upgrade else None
         try:
             head, framing = request_head(
                 method, self._url, self._headers,
-                forwarded=self.forwarded, client_ip=self.client_ip, port=self.port,
-                upgrade=upgrade, raw=raw,
+                client_ip=self.client_ip, port=self.port, upgrade=upgrade,
             )  # fmt: skip
         except BadRequest as bad:
             self._refuse(bad)
         limit = self.settings.max_body
         if limit is not None and (framing.content_length or 0) > limit:
             self._refuse(BadRequest(413, "body above max_body"))
-        self.phase = Phase.BODY
-        self.since = self.loop.time()
-        exchange = Exchange(
-            self, method, head, framing,
-            upgrade=upgrade, keep_alive=parser.should_keep_alive(), http10=version == "1.0",
-            now=self.since,
+        return Exchange(
+            self, method, head,
+            chunked=framing.chunked, upgrade=upgrade,
+            keep_alive=parser.should_keep_alive(), http10=parser.get_http_version() == "1.0",
         )  # fmt: skip
-        self.reading = exchange
-        self.queue.append(exchange)
-        if self.paused or len(self.queue) > 1:
-            self.update_buffer_pause()
 
     def on_body(self, body: bytes) -> None:
         exchange = self.reading
         assert exchange is not None
-        self.since = self.loop.time()
+        self.since = self.now
         limit = self.settings.max_body
         if limit is not None and exchange.bytes_in + len(body) > limit:
             self._refuse(BadRequest(413, "body above max_body"))
@@ -174,11 +190,14 @@ class ClientConnection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.chunk = None  # a second request in the same read does not start at its start
-        if self.reading is not None:
-            self.reading.request_complete()
+        exchange = self.reading
+        if exchange is not None:
+            if exchange.chunked:
+                exchange.send_last_chunk()
+            exchange.request_done = True
             self.reading = None
         self.phase = Phase.IDLE
-        self.since = self.loop.time()
+        self.since = self.now
 
     def _refuse(self, bad: BadRequest) -> None:
         self._rejection = bad
@@ -200,7 +219,7 @@ class ClientConnection(asyncio.Protocol):
         if self.writing_paused:
             upstream.pause_reading(True)
 
-    def exchange_finished(self, exchange: Exchange) -> None:
+    def exchange_finished(self, exchange: Exchange, now: float) -> None:
         queue = self.queue
         if queue and queue[0] is exchange:
             queue.popleft()
@@ -211,7 +230,7 @@ class ClientConnection(asyncio.Protocol):
         if not exchange.keep_alive:
             self.close()
             return
-        self.since = self.loop.time()
+        self.since = now
         if self.out:
             self.flush()
         if queue:

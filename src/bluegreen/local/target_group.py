@@ -42,7 +42,7 @@ class TargetGroup:
         self.upgrade_grace = max(grace, deregistration_delay)
         self.targets: list[Target] = []
         self.metrics = GroupMetrics(lambda: sum(t.in_flight for t in self.targets))
-        self._healthy: list[Target] = []
+        self.healthy: list[Target] = []  # kept by set_state; read per request
         self._subscribers: list[HealthCallback] = []
         self._picker = LeastOutstanding()
 
@@ -51,7 +51,7 @@ class TargetGroup:
 
     @property
     def healthy_count(self) -> int:
-        return len(self._healthy)
+        return len(self.healthy)
 
     def register(self, host: str, port: int) -> Target:
         """Add a target in `initial`; it takes traffic once the health check passes."""
@@ -88,19 +88,19 @@ class TargetGroup:
         if old is state:
             return
         target.state = state
-        self._healthy = [t for t in self.targets if t.state is TargetState.HEALTHY]
+        self.healthy = [t for t in self.targets if t.state is TargetState.HEALTHY]
         log.info("target %s in %s: %s -> %s", target.address, self.name, old, state)
         for callback in self._subscribers:
             callback(target, old, state)
 
     def choose(self, exclude: Collection[Target] = ()) -> Target | None:
         """The least busy healthy target, failing open when none is healthy."""
-        candidates = self._healthy
+        candidates = self.healthy
         if len(candidates) == 1 and not exclude:
             return candidates[0]
         if exclude:
             candidates = [t for t in candidates if t not in exclude]
-        if not candidates and not self._healthy:
+        if not candidates and not self.healthy:
             candidates = [
                 t for t in self.targets if t.state in FAIL_OPEN_STATES and t not in exclude
             ]
