@@ -140,11 +140,12 @@ class Exchange:
         tried = self.tried
         healthy = group.healthy
         if len(healthy) == 1 and not tried:  # the usual case, without a call
-            target: Target | None = healthy[0]
+            target = healthy[0]
         else:
-            target = group.choose(tried)
-            if target is None:
+            chosen = group.choose(tried)
+            if chosen is None:
                 return self.fail(502 if tried else 503)
+            target = chosen
         self.target = target
         target.in_flight += 1
         tried.append(target)
