@@ -3,7 +3,8 @@ import asyncio
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bluegreen.local.metrics import CHECKPOINT_SECONDS, GroupMetrics, Source, percentile
+from bluegreen.local.metrics import APP, CHECKPOINT_SECONDS, PROXY, GroupMetrics, percentile
+from bluegreen.local.target import Target
 
 from .harness import balancer, run
 
@@ -18,16 +19,19 @@ class Clock:
 
 def test_snapshot_counts_only_the_window_and_splits_app_from_proxy_errors() -> None:
     clock = Clock()
-    metrics = GroupMetrics(lambda: 3, clock=clock)
+    one, two = Target("blue", "127.0.0.1", 1), Target("blue", "127.0.0.1", 2)
+    targets = [one, two]
+    metrics = GroupMetrics(lambda: targets, clock=clock)
     for _ in range(50):
-        metrics.observe(200, Source.APP, 0.001, 10, 20)
+        one.counters.observe(200, APP, 0.001, 10, 20)
     clock.now += 50
     metrics.checkpoint()
     clock.now += 5
     for _ in range(8):
-        metrics.observe(200, Source.APP, 0.004, 1, 2)
-    metrics.observe(500, Source.APP, 0.004, 1, 2)
-    metrics.observe(502, Source.PROXY, 0.004, 1, 2)
+        two.counters.observe(200, APP, 0.004, 1, 2)
+    two.counters.observe(500, APP, 0.004, 1, 2)
+    metrics.own.observe(503, PROXY, 0.004, 1, 2)  # no target to offer
+    one.in_flight, two.in_flight = 1, 2
     clock.now += 5
     snapshot = metrics.snapshot(window=10)
     assert (snapshot.requests, snapshot.errors_5xx, snapshot.proxy_errors) == (10, 2, 1)
@@ -35,6 +39,22 @@ def test_snapshot_counts_only_the_window_and_splits_app_from_proxy_errors() -> N
     assert snapshot.in_flight == 3 and (snapshot.bytes_in, snapshot.bytes_out) == (10, 20)
     assert snapshot.p50 is not None and 0.003 < snapshot.p50 <= 0.005
     assert metrics.snapshot(window=120).requests == 60  # older than every checkpoint: all
+
+
+def test_a_released_target_still_counts_in_its_group() -> None:
+    clock = Clock()
+    target = Target("blue", "127.0.0.1", 1)
+    targets = [target]
+    metrics = GroupMetrics(lambda: targets, clock=clock)
+    target.counters.observe(200, APP, 0.001, 1, 1)
+    target.in_flight = 1
+    targets.remove(target)
+    metrics.release(target)
+    assert metrics.totals().results == target.counters.results
+    target.counters.observe(502, PROXY, 0.001, 1, 1)  # its last request, cut by the drain
+    target.in_flight = 0
+    assert sum(metrics.totals().results) == 2
+    assert sum(metrics.totals().results) == 2  # folded in once, not twice
 
 
 def test_checkpoints_are_taken_by_the_load_balancer_sweep() -> None:

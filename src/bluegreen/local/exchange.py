@@ -12,7 +12,6 @@ client see a 502.
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_left
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,7 @@ from .messages import (
     read_response_head,
     scan_headers,
 )
-from .metrics import LATENCY_BOUNDS, RESULT_KEYS, Source
+from .metrics import APP, PROXY
 from .target import OPEN_STATES
 from .upstream import UpstreamConnection, connect
 
@@ -278,7 +277,7 @@ class Exchange:
         if self.rechunk:
             self.client.out.append(LAST_CHUNK)
         reusable = self.request_done and connection.parser.should_keep_alive()
-        self._finish(Source.APP, reusable)
+        self._finish(APP, reusable)
 
     def upgraded(self, connection: UpstreamConnection, rest: bytes) -> None:
         """The target switched protocols: from now on bytes pass through untouched."""
@@ -289,7 +288,7 @@ class Exchange:
         self.target.tunnels.add(connection)
         self.client.out.append(rest)
         self.client.start_tunnel(connection)
-        self._finish(Source.APP, reusable=False, keep_upstream=True)
+        self._finish(APP, reusable=False, keep_upstream=True)
 
     def upstream_lost(self, connection: UpstreamConnection) -> None:
         if self.finished:
@@ -300,12 +299,12 @@ class Exchange:
         if self.until_close:
             if self.rechunk:
                 self.client.out.append(LAST_CHUNK)
-            self._finish(Source.APP, reusable=False)
+            self._finish(APP, reusable=False)
         elif self.response_started:  # cut mid-body: the client must see it too
             self.keep_alive = False
             self.client.abort()
             self.status = 502
-            self._finish(Source.PROXY, reusable=False)
+            self._finish(PROXY, reusable=False)
         else:
             self._leave_target()
             self._retry_or_fail(replayable=False)
@@ -324,7 +323,7 @@ class Exchange:
             self.keep_alive = False
         self.status = status
         self.client.out.append(error_response(status, close=not self.keep_alive))
-        self._finish(Source.PROXY, reusable=False)
+        self._finish(PROXY, reusable=False)
 
     def abandon(self) -> None:
         """The client went away: free the target and its connection."""
@@ -336,22 +335,22 @@ class Exchange:
                 connection.close()
             self._leave_target()
 
-    def _finish(self, source: Source, reusable: bool, keep_upstream: bool = False) -> None:
+    def _finish(self, source: int, reusable: bool, keep_upstream: bool = False) -> None:
         """Count the exchange, give the connection back to the pool (or close
         it), free the target and let the client connection move on."""
         self.finished = True
         latency = monotonic() - self.started
-        key = RESULT_KEYS[source][self.status // 100]
-        bucket = bisect_left(LATENCY_BOUNDS, latency)
-        if self.group is not None:
-            self.group.metrics.add(key, bucket, latency, self.bytes_in, self.bytes_out)
         target, self.target = self.target, None
+        if target is not None:
+            target.counters.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
+            target.request_finished()
+        elif self.group is not None:
+            self.group.metrics.own.observe(
+                self.status, source, latency, self.bytes_in, self.bytes_out
+            )
         connection, self.upstream = self.upstream, None
         client = self.client
         now = client.loop.time()
-        if target is not None:
-            target.counters.add(key, bucket, latency, self.bytes_in, self.bytes_out)
-            target.request_finished()
         if connection is not None and not keep_upstream:
             connection.exchange = None
             if reusable and target is not None and target.state in OPEN_STATES:

@@ -1,10 +1,13 @@
-"""Request counters and latency histograms per target group and target.
+"""Request counters and latency histograms per target and target group.
 
 Recording a request must cost next to nothing on the proxy's hot path, so
-it only bumps plain integers; prometheus-client reads them at scrape time
-through a custom collector instead of being called per request. Alarms
-read `GroupMetrics.snapshot(window)`: the difference between the totals now
-and a checkpoint of them taken at the window's start (the load balancer's
+it bumps plain integers in one place, the counters of the target that
+served it; prometheus-client reads them at scrape time through a custom
+collector instead of being called per request. A group's totals are the
+sum of its targets' (including targets it has released) and of its own
+counters, which only count requests no target took. Alarms read
+`GroupMetrics.snapshot(window)`: the difference between the totals now and
+a checkpoint of them taken at the window's start (the load balancer's
 sweep takes one every `CHECKPOINT_SECONDS`), so a window's error rate and
 percentiles need no per-request history.
 
@@ -18,9 +21,8 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import (
@@ -31,6 +33,7 @@ from prometheus_client.core import (
 )
 
 if TYPE_CHECKING:
+    from .target import Target
     from .target_group import TargetGroup
 
 # Upper bounds (seconds) of the latency buckets: fine below 10 ms, where the
@@ -41,13 +44,19 @@ LATENCY_BOUNDS = (
     15.0, 30.0, 60.0, float("inf"),
 )  # fmt: skip
 STATUS_CLASSES = tuple(f"{n}xx" for n in range(10))
+# Who answered, as plain integers (an enum member costs a lookup per request).
+APP, PROXY = 0, 1
+SOURCES = ("app", "proxy")
 CHECKPOINT_SECONDS = 0.25
 RETENTION_SECONDS = 900.0
 
 
-class Source(StrEnum):
-    APP = "app"
-    PROXY = "proxy"
+def result_index(status: int, source: int) -> int:
+    """Where a status class and source are counted in `Counters.results`."""
+    return source * len(STATUS_CLASSES) + status // 100
+
+
+APP_5XX, PROXY_5XX = result_index(500, APP), result_index(500, PROXY)
 
 
 @dataclass(frozen=True)
@@ -67,44 +76,44 @@ class MetricsSnapshot:
     bytes_out: int
 
 
-# The counter key of every status class by source, built once rather than per request.
-RESULT_KEYS = {source: tuple((code, source) for code in STATUS_CLASSES) for source in Source}
-
-
 class Counters:
-    """Cumulative totals of one target or target group, for Prometheus."""
+    """Cumulative totals of one target (or of a group's own requests)."""
 
-    __slots__ = ("bytes_in", "bytes_out", "latency_buckets", "latency_sum", "requests")
+    __slots__ = ("bytes_in", "bytes_out", "latency_buckets", "latency_sum", "results")
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, Source], int] = {}
+        self.results = [0] * (len(SOURCES) * len(STATUS_CLASSES))  # see result_index
         self.latency_buckets = [0] * len(LATENCY_BOUNDS)
         self.latency_sum = 0.0
         self.bytes_in = 0
         self.bytes_out = 0
 
     def observe(
-        self, status: int, source: Source, latency: float, bytes_in: int, bytes_out: int
+        self, status: int, source: int, latency: float, bytes_in: int, bytes_out: int
     ) -> None:
         """Count one answered request."""
-        key = RESULT_KEYS[source][status // 100]
-        self.add(key, bisect_left(LATENCY_BOUNDS, latency), latency, bytes_in, bytes_out)
-
-    def add(
-        self,
-        key: tuple[str, Source],
-        bucket: int,
-        latency: float,
-        bytes_in: int,
-        bytes_out: int,
-    ) -> None:
-        """`observe` with the key and bucket worked out once for the group and the target."""
-        requests = self.requests
-        requests[key] = requests.get(key, 0) + 1
-        self.latency_buckets[bucket] += 1
+        self.results[source * 10 + status // 100] += 1  # result_index, inlined
+        self.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
         self.latency_sum += latency
         self.bytes_in += bytes_in
         self.bytes_out += bytes_out
+
+    def merge(self, other: Counters) -> None:
+        """Add `other`'s totals to these."""
+        for i, count in enumerate(other.results):
+            self.results[i] += count
+        for i, count in enumerate(other.latency_buckets):
+            self.latency_buckets[i] += count
+        self.latency_sum += other.latency_sum
+        self.bytes_in += other.bytes_in
+        self.bytes_out += other.bytes_out
+
+    def by_result(self) -> Iterator[tuple[str, str, int]]:
+        """(status class, source, count) for every result counted at least once."""
+        for i, count in enumerate(self.results):
+            if count:
+                source, status_class = divmod(i, len(STATUS_CLASSES))
+                yield STATUS_CLASSES[status_class], SOURCES[source], count
 
 
 @dataclass(frozen=True)
@@ -118,22 +127,39 @@ class _Totals:
     latency: tuple[int, ...]
 
 
-class GroupMetrics(Counters):
-    """Cumulative totals and a latency histogram, with checkpoints of them
-    for windowed snapshots."""
-
-    __slots__ = ("_checkpoints", "_clock", "_in_flight")
+class GroupMetrics:
+    """A target group's totals, with checkpoints of them for windowed snapshots."""
 
     def __init__(
-        self, in_flight: Callable[[], int], clock: Callable[[], float] = time.monotonic
+        self, targets: Callable[[], Sequence[Target]], clock: Callable[[], float] = time.monotonic
     ) -> None:
-        super().__init__()
-        self._in_flight = in_flight
+        self.own = Counters()  # requests no target took: the group had none to offer
+        self._targets = targets
+        self._released: list[Target] = []  # still counting their last requests
+        self._done = Counters()  # released targets that can count no more
         self._clock = clock
         self._checkpoints: deque[_Totals] = deque(
             maxlen=int(RETENTION_SECONDS / CHECKPOINT_SECONDS)
         )
         self.checkpoint()
+
+    def release(self, target: Target) -> None:
+        """`target` leaves the group; what it counted (and still counts) stays."""
+        self._released.append(target)
+
+    def totals(self) -> Counters:
+        """Everything the group has served so far."""
+        finished = [t for t in self._released if t.in_flight == 0]
+        if finished:  # nothing in flight: their counters are final
+            for target in finished:
+                self._done.merge(target.counters)
+            self._released = [t for t in self._released if t.in_flight != 0]
+        total = Counters()
+        total.merge(self.own)
+        total.merge(self._done)
+        for target in (*self._targets(), *self._released):
+            total.merge(target.counters)
+        return total
 
     def checkpoint(self) -> None:
         """Remember the totals now, at most every CHECKPOINT_SECONDS."""
@@ -163,21 +189,22 @@ class GroupMetrics(Counters):
             p50=percentile(histogram, 0.50),
             p90=percentile(histogram, 0.90),
             p99=percentile(histogram, 0.99),
-            in_flight=self._in_flight(),
+            in_flight=sum(t.in_flight for t in self._targets()),
             bytes_in=now.bytes_in - start.bytes_in,
             bytes_out=now.bytes_out - start.bytes_out,
         )
 
     def _totals(self, at: float) -> _Totals:
-        requests = self.requests
+        totals = self.totals()
+        results = totals.results
         return _Totals(
             at=at,
-            requests=sum(requests.values()),
-            errors=requests.get(("5xx", Source.APP), 0) + requests.get(("5xx", Source.PROXY), 0),
-            proxy_errors=requests.get(("5xx", Source.PROXY), 0),
-            bytes_in=self.bytes_in,
-            bytes_out=self.bytes_out,
-            latency=tuple(self.latency_buckets),
+            requests=sum(results),
+            errors=results[APP_5XX] + results[PROXY_5XX],
+            proxy_errors=results[PROXY_5XX],
+            bytes_in=totals.bytes_in,
+            bytes_out=totals.bytes_out,
+            latency=tuple(totals.latency_buckets),
         )
 
 
@@ -210,22 +237,22 @@ class PrometheusCollector:
         for group in self._groups():
             for target in group.targets:
                 labels = [group.name, target.address]
-                for (code, source), count in target.counters.requests.items():
-                    requests.add_metric([*labels, code, source.value], count)
+                counters = target.counters
+                for code, source, count in counters.by_result():
+                    requests.add_metric([*labels, code, source], count)
                 in_flight.add_metric(labels, target.in_flight)
                 state.add_metric([*labels, target.state.value], 1)
-                counters = target.counters
                 target_bytes.add_metric([*labels, "in"], counters.bytes_in)
                 target_bytes.add_metric([*labels, "out"], counters.bytes_out)
                 buckets = _cumulative(counters.latency_buckets)
                 target_latency.add_metric(labels, buckets, counters.latency_sum)
-            metrics = group.metrics
-            for (code, source), count in metrics.requests.items():
-                group_requests.add_metric([group.name, code, source.value], count)
-            transferred.add_metric([group.name, "in"], metrics.bytes_in)
-            transferred.add_metric([group.name, "out"], metrics.bytes_out)
-            buckets = _cumulative(metrics.latency_buckets)
-            latency.add_metric([group.name], buckets, metrics.latency_sum)
+            totals = group.metrics.totals()
+            for code, source, count in totals.by_result():
+                group_requests.add_metric([group.name, code, source], count)
+            transferred.add_metric([group.name, "in"], totals.bytes_in)
+            transferred.add_metric([group.name, "out"], totals.bytes_out)
+            buckets = _cumulative(totals.latency_buckets)
+            latency.add_metric([group.name], buckets, totals.latency_sum)
         yield from families
 
 

@@ -41,7 +41,7 @@ class TargetGroup:
         grace = 2 * deregistration_delay if upgrade_grace is None else upgrade_grace
         self.upgrade_grace = max(grace, deregistration_delay)
         self.targets: list[Target] = []
-        self.metrics = GroupMetrics(lambda: sum(t.in_flight for t in self.targets))
+        self.metrics = GroupMetrics(lambda: self.targets)
         self.healthy: list[Target] = []  # kept by set_state; read per request
         self._subscribers: list[HealthCallback] = []
         self._picker = LeastOutstanding()
@@ -78,6 +78,7 @@ class TargetGroup:
         self.set_state(target, TargetState.UNUSED)
         target.release()
         self.targets.remove(target)
+        self.metrics.release(target)
 
     def subscribe(self, callback: HealthCallback) -> None:
         """Call `callback(target, old, new)` on every state change."""
