@@ -142,9 +142,7 @@ class ClientConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         parser = self.parser
         method = parser.get_method()
-        head = None
-        if method != b"CONNECT" and parser.get_http_version() == "1.1":
-            head = passed_through(self.chunk, self.forwarded)
+        head = None if method == b"CONNECT" else passed_through(self.chunk, self.forwarded)
         exchange = (
             Exchange(self, method, head) if head is not None else self._rebuilt_exchange(method)
         )
