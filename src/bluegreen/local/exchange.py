@@ -158,7 +158,8 @@ class Exchange:
 
     async def _connect(self, target: Target) -> None:
         try:
-            connection = await connect(target, self.client.settings.connect_timeout)
+            client = self.client
+            connection = await connect(target, client.settings.connect_timeout, client.writes)
         except (OSError, TimeoutError):
             assert self.group is not None
             self.group.connect_failed(target)

@@ -29,6 +29,7 @@ from .proxy import ClientConnection
 from .settings import ProxySettings
 from .target import Target, TargetState
 from .target_group import TargetGroup
+from .write_batch import WriteBatch
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class LoadBalancer:
         self.groups: dict[str, TargetGroup] = {}
         self._checkers: dict[str, HealthChecker] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._writes: WriteBatch | None = None  # made with the first listener, on its loop
         self._registry = CollectorRegistry(auto_describe=True)
         self._registry.register(PrometheusCollector(lambda: list(self.groups.values())))
 
@@ -83,8 +85,9 @@ class LoadBalancer:
             raise ValueError(f"listener {name!r} exists already")
         listener = Listener(name, self.groups)
         loop = asyncio.get_running_loop()
+        writes = self._writes = self._writes or WriteBatch(loop)
         server = await loop.create_server(
-            lambda: ClientConnection(listener, self.settings),
+            lambda: ClientConnection(listener, self.settings, writes),
             self.host,
             port,
             backlog=1024,

@@ -35,6 +35,7 @@ from .settings import ProxySettings
 if TYPE_CHECKING:
     from .listener import Listener
     from .upstream import UpstreamConnection
+    from .write_batch import WriteBatch
 
 
 class Phase(Enum):
@@ -47,9 +48,10 @@ BUFFER, UPSTREAM = 1, 2  # why reading from the client is paused
 
 
 class ClientConnection(asyncio.Protocol):
-    def __init__(self, listener: Listener, settings: ProxySettings) -> None:
+    def __init__(self, listener: Listener, settings: ProxySettings, writes: WriteBatch) -> None:
         self.listener = listener
         self.settings = settings
+        self.writes = writes  # to targets; see write_batch
         self.loop = asyncio.get_running_loop()
         self.parser = HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None

@@ -16,13 +16,15 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 if TYPE_CHECKING:
     from .exchange import Exchange
     from .target import Target
+    from .write_batch import WriteBatch
 
 MAX_HEAD_BYTES = 65536
 
 
 class UpstreamConnection(asyncio.Protocol):
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, writes: WriteBatch) -> None:
         self.target = target
+        self.writes = writes
         self.transport: asyncio.Transport | None = None
         self.parser = HttpResponseParser(self)
         self.exchange: Exchange | None = None
@@ -101,7 +103,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         assert self.transport is not None
-        self.transport.write(data)
+        self.writes.write(self.transport, data)
 
     def fresh_parser(self) -> None:
         """Responses to HEAD have a length but no body, which llhttp can't be told."""
@@ -131,10 +133,12 @@ class UpstreamConnection(asyncio.Protocol):
             self.exchange.response_complete(self)
 
 
-async def connect(target: Target, timeout: float) -> UpstreamConnection:
+async def connect(target: Target, timeout: float, writes: WriteBatch) -> UpstreamConnection:
     loop = asyncio.get_running_loop()
     _, connection = await asyncio.wait_for(
-        loop.create_connection(lambda: UpstreamConnection(target), target.host, target.port),
+        loop.create_connection(
+            lambda: UpstreamConnection(target, writes), target.host, target.port
+        ),
         timeout,
     )
     return connection
