@@ -173,13 +173,15 @@ class Exchange:
             self.attach(connection)
 
     def attach(self, connection: UpstreamConnection) -> None:
+        transport = connection.transport
+        assert transport is not None
         self.upstream = connection
         connection.exchange = self
         connection.reusable = False
         pending, self.pending = self.pending, None
         assert pending is not None
-        connection.write(pending[0] if len(pending) == 1 else b"".join(pending))
         client = self.client
+        client.writes.write(transport, pending[0] if len(pending) == 1 else b"".join(pending))
         self.sent_at = client.now
         if client.paused:
             client.update_buffer_pause()
@@ -264,10 +266,6 @@ class Exchange:
             out.append(b"Connection: keep-alive\r\n")
         out.append(CRLF)
         return b"".join(out)
-
-    def response_body(self, data: bytes) -> None:
-        self.bytes_out += len(data)
-        self.client.out.append(chunk(data) if self.rechunk else data)
 
     def response_complete(self, connection: UpstreamConnection) -> None:
         if self.informational:

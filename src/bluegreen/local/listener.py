@@ -8,7 +8,7 @@ uses the new one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,8 @@ class Listener:
         self.weights: Mapping[str, int] = MappingProxyType({})
         self.connections: set[ClientConnection] = set()
         self._groups = groups
-        self._rotation = SmoothWeightedRoundRobin({})
+        # The group for the next request: the rotation's own method, called per request.
+        self.choose_group: Callable[[], TargetGroup | None] = lambda: None
         self._server: asyncio.Server | None = None
 
     def __repr__(self) -> str:
@@ -37,12 +38,9 @@ class Listener:
         unknown = [name for name in weights if name not in self._groups]
         if unknown:
             raise ValueError(f"listener {self.name}: no target group named {unknown[0]!r}")
-        self._rotation = SmoothWeightedRoundRobin(weights)
+        rotation = SmoothWeightedRoundRobin({self._groups[n]: w for n, w in weights.items()})
+        self.choose_group = rotation.next
         self.weights = MappingProxyType(dict(weights))
-
-    def choose_group(self) -> TargetGroup | None:
-        name = self._rotation.next()
-        return None if name is None else self._groups.get(name)
 
     def serving(self, server: asyncio.Server) -> None:
         self._server = server

@@ -130,16 +130,16 @@ def passed_through(chunk: bytes | None, forwarded: bytes) -> bytes | None:
 
     `chunk` is the read that held the head from its first byte (None when
     the head started in an earlier read or after another request). If it
-    holds the whole head, is HTTP/1.1, and no header in it must be dropped,
-    the head is sent as it came with `forwarded` (the X-Forwarded lines and
-    the blank line that ends the head) in place of the blank line. None
-    otherwise: then the head is rebuilt by `request_head`.
+    holds the whole head and no header in it must be dropped, the head is
+    sent as it came with `forwarded` (the X-Forwarded lines and the blank
+    line that ends the head) in place of the blank line. None otherwise:
+    then the head is rebuilt by `request_head`. The caller has made sure the
+    request is keep-alive, which with no Connection header means HTTP/1.1.
     """
     if chunk is None:
         return None
     end = chunk.find(b"\r\n\r\n") + 4
-    # llhttp accepted the request line, so it ends with the version.
-    if end < 4 or not chunk.startswith(b" HTTP/1.1\r\n", chunk.find(b"\r\n") - 9):
+    if end < 4:
         return None
     raw = chunk if end == len(chunk) else chunk[:end]
     if REQUEST_DROPPED_LINE.search(raw.lower()):

@@ -86,8 +86,13 @@ class ClientConnection(asyncio.Protocol):
         if self.tunnel is not None:
             self.tunnel.write(data)
             return
-        self.chunk = data if self.phase is Phase.IDLE else None
-        self.now = self.loop.time()
+        self.now = now = self.loop.time()
+        if self.phase is Phase.IDLE:  # a request starts here (llhttp's on_message_begin, inlined)
+            self.chunk = data
+            self.phase = Phase.HEAD
+            self.since = now
+        else:
+            self.chunk = None
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as upgrade:
@@ -123,10 +128,6 @@ class ClientConnection(asyncio.Protocol):
 
     # llhttp callbacks
 
-    def on_message_begin(self) -> None:
-        self.phase = Phase.HEAD
-        self.since = self.now
-
     def on_url(self, url: bytes) -> None:
         self._url += url
         self._head_size += len(url)
@@ -144,7 +145,9 @@ class ClientConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         parser = self.parser
         method = parser.get_method()
-        head = None if method == b"CONNECT" else passed_through(self.chunk, self.forwarded)
+        head = None
+        if parser.should_keep_alive() and method != b"CONNECT":
+            head = passed_through(self.chunk, self.forwarded)
         exchange = (
             Exchange(self, method, head) if head is not None else self._rebuilt_exchange(method)
         )

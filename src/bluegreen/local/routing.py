@@ -10,16 +10,18 @@ rotate so equal targets share the load.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
-class SmoothWeightedRoundRobin:
-    """Picks names in proportion to their weights; zero weights never win."""
+class SmoothWeightedRoundRobin(Generic[K]):
+    """Picks keys in proportion to their weights; zero weights never win."""
 
     __slots__ = ("_current", "_names", "_total", "_weights")
 
-    def __init__(self, weights: Mapping[str, int]) -> None:
+    def __init__(self, weights: Mapping[K, int]) -> None:
         for name, weight in weights.items():
             if weight < 0:
                 raise ValueError(f"weight of {name!r} is {weight}; expected 0 or more")
@@ -29,8 +31,8 @@ class SmoothWeightedRoundRobin:
         self._current = [0] * len(self._names)
         self._total = sum(self._weights)
 
-    def next(self) -> str | None:
-        """The next name, or None when every weight is zero."""
+    def next(self) -> K | None:
+        """The next key, or None when every weight is zero."""
         names = self._names
         if len(names) == 1:
             return names[0]

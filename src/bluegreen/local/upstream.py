@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
+from .messages import chunk
+
 if TYPE_CHECKING:
     from .exchange import Exchange
     from .target import Target
@@ -124,8 +126,10 @@ class UpstreamConnection(asyncio.Protocol):
             self.exchange.response_head(self, status, received[:end] if end >= 4 else None)
 
     def on_body(self, body: bytes) -> None:
-        if self.exchange is not None:
-            self.exchange.response_body(body)
+        exchange = self.exchange
+        if exchange is not None:  # straight to the client, as `Exchange` asks
+            exchange.bytes_out += len(body)
+            exchange.client.out.append(chunk(body) if exchange.rechunk else body)
 
     def on_message_complete(self) -> None:
         self.awaiting_head = True
