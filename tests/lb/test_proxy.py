@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -262,5 +263,83 @@ def test_informational_response_is_passed_on_before_the_final_one(path: bytes) -
                 200,
                 b"after continue",
             )
+
+    run(scenario())
+
+
+async def send_in_pieces(port: int, data: bytes, size: int) -> bytes:
+    """Send `data` `size` bytes at a time, each its own read at the proxy,
+    until the proxy answers; then read until it closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answer = b""
+    try:
+        for start in range(0, len(data), size):
+            writer.write(data[start : start + size])
+            await writer.drain()
+            with contextlib.suppress(TimeoutError):
+                answer = await asyncio.wait_for(reader.read(65536), 0.002)
+            if answer:
+                break
+        return answer + await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+
+
+def test_a_request_head_split_over_many_reads_is_passed_through_whole() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(idle_timeout=0.3)  # closes the connection for us
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            head = b"\r\nGET /headers HTTP/1.1\r\nHost: x\r\nX-Mixed-CASE: v\r\n\r\n"
+            answer = await send_in_pieces(setup.listener.port, head, 3)
+            seen = json.loads(parse_responses(answer)[0].body)
+            assert seen["_names"] == [
+                "Host", "X-Mixed-CASE", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"
+            ]  # fmt: skip
+
+    run(scenario())
+
+
+def test_pipelined_requests_after_bodies_are_found_and_answered_in_order() -> None:
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            requests = (
+                b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                b"GET /headers HTTP/1.1\r\nHost: x\r\nX-Mixed-CASE: v\r\n\r\n"
+                b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nde"
+                b"GET /status/201 HTTP/1.1\r\nConnection: close\r\n\r\n"
+            )
+            responses = parse_responses(await exchange_raw(setup.listener.port, requests))
+            assert [r.status for r in responses] == [200, 200, 200, 201]
+            assert (responses[0].body, responses[2].body) == (b"abc", b"de")
+            assert json.loads(responses[1].body)["x-mixed-case"] == "v"
+
+    run(scenario())
+
+
+def test_a_request_pipelined_behind_a_chunked_body_closes_the_connection_unanswered() -> None:
+    """Where it starts is hidden by the chunk sizes: the one before is
+    answered, then the connection closed, and the client retries it."""
+
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            requests = (
+                b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3\r\nabc\r\n0\r\n\r\nGET /status/201 HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            responses = parse_responses(await exchange_raw(setup.listener.port, requests))
+            assert [(r.status, r.body) for r in responses] == [(200, b"abc")]
+            assert setup.backends["blue"][0].requests == [(b"POST", b"/echo")]
+
+    run(scenario())
+
+
+def test_a_head_above_max_header_bytes_over_many_reads_gets_400() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(max_header_bytes=4096)
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 6000 + b"\r\n\r\n"
+            responses = parse_responses(await send_in_pieces(setup.listener.port, head, 1000))
+            assert [r.status for r in responses] == [400]
+            assert setup.backends["blue"][0].requests == []
 
     run(scenario())

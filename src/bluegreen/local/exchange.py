@@ -24,8 +24,8 @@ from .messages import (
     chunk,
     copy_headers,
     error_response,
-    passes_as_received,
     read_response_head,
+    response_passes,
     scan_headers,
 )
 from .metrics import APP, PROXY
@@ -230,7 +230,7 @@ class Exchange:
             self.plain
             and status != 101
             and connection.parser.should_keep_alive()  # a length, and no Connection: close
-            and passes_as_received(received)
+            and response_passes(received)
         ):
             self.client.out.append(received)
             return

@@ -14,7 +14,7 @@ import contextlib
 import re
 from http import HTTPStatus
 
-from httptools import HttpParserUpgrade, HttpResponseParser
+from httptools import HttpParserUpgrade, HttpRequestParser, HttpResponseParser
 
 HOP_BY_HOP = frozenset(
     (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
@@ -125,26 +125,11 @@ def forwarded_headers(client_ip: bytes, port: bytes, earlier: bytes | None = Non
     )  # fmt: skip
 
 
-def passed_through(chunk: bytes | None, forwarded: bytes) -> bytes | None:
-    """The request head to send, when the client's can go as it came.
-
-    `chunk` is the read that held the head from its first byte (None when
-    the head started in an earlier read or after another request). If it
-    holds the whole head and no header in it must be dropped, the head is
-    sent as it came with `forwarded` (the X-Forwarded lines and the blank
-    line that ends the head) in place of the blank line. None otherwise:
-    then the head is rebuilt by `request_head`. The caller has made sure the
-    request is keep-alive, which with no Connection header means HTTP/1.1.
-    """
-    if chunk is None:
-        return None
-    end = chunk.find(b"\r\n\r\n") + 4
-    if end < 4:
-        return None
-    raw = chunk if end == len(chunk) else chunk[:end]
-    if REQUEST_DROPPED_LINE.search(raw.lower()):
-        return None
-    return raw[:-2] + forwarded
+def request_passes(head: bytes) -> bool:
+    """Whether a keep-alive request's head can go to the target as it came
+    (plus the forwarded headers): none of its headers must be dropped.
+    Keep-alive with no Connection header means HTTP/1.1."""
+    return REQUEST_DROPPED_LINE.search(head.lower()) is None
 
 
 def request_head(
@@ -199,7 +184,7 @@ RESPONSE_HOP_LINE = re.compile(
 )
 
 
-def passes_as_received(head: bytes) -> bool:
+def response_passes(head: bytes) -> bool:
     """Whether a response head (with a length, to a keep-alive HTTP/1.1
     client) can go on as the target sent it: the common case, where
     rebuilding it would be most of the proxy's work. A `Connection:
@@ -209,12 +194,17 @@ def passes_as_received(head: bytes) -> bool:
 
 
 class _HeadReader:
+    """llhttp's callbacks for the heads read a second time, header by header."""
+
     def __init__(self) -> None:
-        self.reason = b""
+        self.start_line = b""  # the URL of a request, the reason phrase of a response
         self.headers: list[tuple[bytes, bytes]] = []
 
+    def on_url(self, url: bytes) -> None:
+        self.start_line += url
+
     def on_status(self, reason: bytes) -> None:
-        self.reason += reason
+        self.start_line += reason
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
@@ -223,7 +213,19 @@ class _HeadReader:
 def read_response_head(head: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """Reason phrase and headers of a response head llhttp has already accepted
     once (read again by llhttp, only for the heads that have to be rebuilt)."""
+    return _read_head(HttpResponseParser, head)
+
+
+def read_request_head(head: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """URL and headers of a request head llhttp has already accepted once
+    (read again only for the heads that have to be rebuilt)."""
+    return _read_head(HttpRequestParser, head)
+
+
+def _read_head(
+    parser: type[HttpRequestParser | HttpResponseParser], head: bytes
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     reader = _HeadReader()
     with contextlib.suppress(HttpParserUpgrade):
-        HttpResponseParser(reader).feed_data(head)
-    return reader.reason, reader.headers
+        parser(reader).feed_data(head)
+    return reader.start_line, reader.headers
