@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .engine.events import Event, Status, Weights
-from .errors import DeploymentFailed, DeploymentTimedOut, ExitCode
+from .errors import DeploymentFailed, DeploymentTimedOut
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,6 @@ class Platform(Protocol):
 
     def rollback(self, to_revision: str | None = None) -> str:
         """Flip back inside the termination wait, else deploy the last good revision."""
-
-
-def exit_code_for(status: Status) -> int:
-    return ExitCode.OK if status is Status.SUCCEEDED else ExitCode.DEPLOYMENT_FAILED
 
 
 def raise_for_status(summary: DeploymentSummary, *, timed_out: bool = False) -> None:

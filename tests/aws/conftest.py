@@ -23,6 +23,7 @@ from bluegreen.engine.events import Event
 from bluegreen.platform import DeployRequest, Platform
 from bluegreen.spec.project import Project, load_project
 
+from ..appspec import APPSPEC
 from .codedeploy_double import CodeDeployDouble
 from .ecs_double import EcsDouble
 
@@ -75,18 +76,6 @@ TASKDEF = """\
      "portMappings": [{"containerPort": 8000, "protocol": "tcp"}]}
   ]
 }
-"""
-
-APPSPEC = """\
-version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "<TASK_DEFINITION>"
-        LoadBalancerInfo:
-          ContainerName: "web"
-          ContainerPort: 8000
 """
 
 

@@ -25,6 +25,8 @@ import httpx
 from bluegreen.local.client import LocalPlatform
 from bluegreen.spec.project import load_project
 
+from ..appspec import APPSPEC
+
 APP = Path(__file__).parents[1] / "apps" / "local_app.py"
 CLI_TIMEOUT = 90
 
@@ -45,18 +47,6 @@ TASKDEF = {
         }
     ],
 }
-
-APPSPEC = """\
-version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: "<TASK_DEFINITION>"
-        LoadBalancerInfo:
-          ContainerName: "web"
-          ContainerPort: 8000
-"""
 
 CONFIG = """\
 [service]
