@@ -51,6 +51,11 @@ class Phase(Enum):
     BODY = "body"  # reading a request body
 
 
+# The members under module names: on Python 3.11 each `Phase.X` is a lookup
+# costing ~70 ns, and a request reads or sets its phase six times.
+IDLE, HEAD, BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
+
+
 BUFFER, UPSTREAM = 1, 2  # why reading from the client is paused
 
 
@@ -65,7 +70,7 @@ class ClientConnection(asyncio.Protocol):
         self.queue: deque[Exchange] = deque()  # the first one is being answered
         self.reading: Exchange | None = None  # the one whose body is arriving
         self.out: list[bytes] = []
-        self.phase = Phase.IDLE
+        self.phase = IDLE
         self.now = self.since = self.loop.time()  # now: when the last read arrived
         self.tunnel: UpstreamConnection | None = None
         self.closing = False
@@ -98,9 +103,9 @@ class ClientConnection(asyncio.Protocol):
             return
         self.now = self.loop.time()
         phase = self.phase
-        if phase is Phase.IDLE:
+        if phase is IDLE:
             self.next_head = data
-        elif phase is Phase.HEAD:
+        elif phase is HEAD:
             self.head = None if self.head is None else self.head + data
         else:
             self.body_from = data
@@ -115,11 +120,7 @@ class ClientConnection(asyncio.Protocol):
                 return
             self._close_after_answers()
         head = self.head
-        if (
-            self.phase is Phase.HEAD
-            and head is not None
-            and len(head) > self.settings.max_header_bytes
-        ):
+        if self.phase is HEAD and head is not None and len(head) > self.settings.max_header_bytes:
             self.reject(400)
             return
         if self.queue and self.queue[0].pending is not None and not self.queue[0].tried:
@@ -152,7 +153,7 @@ class ClientConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.head = self.next_head
-        self.phase = Phase.HEAD
+        self.phase = HEAD
         self.since = self.now
 
     def on_headers_complete(self) -> None:
@@ -175,7 +176,7 @@ class ClientConnection(asyncio.Protocol):
             exchange = Exchange(self, method, raw[:-2] + self.forwarded)
         else:
             exchange = self._rebuilt_exchange(method, raw)
-        self.phase = Phase.BODY
+        self.phase = BODY
         self.since = self.now
         self.reading = exchange
         self.queue.append(exchange)
@@ -228,7 +229,7 @@ class ClientConnection(asyncio.Protocol):
                 self.next_head = None
             exchange.request_done = True
             self.reading = None
-        self.phase = Phase.IDLE
+        self.phase = IDLE
         self.since = self.now
 
     def _refuse(self, bad: BadRequest) -> None:
@@ -326,8 +327,8 @@ class ClientConnection(asyncio.Protocol):
             first.timed_out()
             self.flush()
         limit = {
-            Phase.HEAD: settings.header_timeout,
-            Phase.BODY: settings.body_timeout,
+            HEAD: settings.header_timeout,
+            BODY: settings.body_timeout,
         }.get(self.phase)
         elapsed = now - self.since
         if limit is not None and elapsed > limit:
