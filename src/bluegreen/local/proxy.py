@@ -123,8 +123,11 @@ class ClientConnection(asyncio.Protocol):
         if self.phase is HEAD and head is not None and len(head) > self.settings.max_header_bytes:
             self.reject(400)
             return
-        if self.queue and self.queue[0].pending is not None and not self.queue[0].tried:
-            self.queue[0].dispatch()
+        queue = self.queue
+        if queue:
+            first = queue[0]
+            if first.pending is not None and not first.tried:
+                first.dispatch()
         if self.out:
             self.flush()
 
