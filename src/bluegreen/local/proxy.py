@@ -63,7 +63,7 @@ class ClientConnection(asyncio.Protocol):
     def __init__(self, listener: Listener, settings: ProxySettings, writes: WriteBatch) -> None:
         self.listener = listener
         self.settings = settings
-        self.writes = writes  # to targets; see write_batch
+        self.writes = writes  # to targets and to this client: see write_batch
         self.loop = asyncio.get_running_loop()
         self.parser = HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
@@ -243,12 +243,12 @@ class ClientConnection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         if self.transport is not None:
-            self.transport.write(data)
+            self.writes.write(self.transport, data)
 
     def flush(self) -> None:
         out = self.out
         if out and self.transport is not None:
-            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+            self.writes.write(self.transport, out[0] if len(out) == 1 else b"".join(out))
             out.clear()
 
     def attached(self, upstream: UpstreamConnection) -> None:
@@ -358,13 +358,14 @@ class ClientConnection(asyncio.Protocol):
 
     def abort(self) -> None:
         """Cut the connection without a proper ending (a target died mid-response)."""
-        self.flush()
-        if self.transport is not None:
-            self.transport.abort()
-        self.closing = True
+        self._end(abort=True)
 
     def close(self) -> None:
+        self._end(abort=False)
+
+    def _end(self, *, abort: bool) -> None:
+        """After what is written so far: the writes wait for the loop (write_batch)."""
         self.flush()
+        if self.transport is not None and not self.closing:
+            self.writes.end(self.transport, abort=abort)
         self.closing = True
-        if self.transport is not None:
-            self.transport.close()
