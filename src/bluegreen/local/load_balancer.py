@@ -126,6 +126,8 @@ class LoadBalancer:
             self._sweeper = None
         for listener in self.listeners.values():
             await listener.close()
+        if self._writes is not None:  # the last replies, and the closes behind them
+            self._writes.send()
         for checker in self._checkers.values():
             await checker.stop()
         for group in self.groups.values():
