@@ -150,7 +150,7 @@ class Exchange:
         tried.append(target)
         idle = target.idle
         while idle:
-            connection = idle.pop()  # the warmest first
+            connection = idle.pop()  # the warmest first; a closed one is dropped
             if connection.reusable:
                 return self.attach(connection)
         # The task is kept: the loop holds only weak references to tasks.

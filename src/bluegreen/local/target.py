@@ -71,15 +71,6 @@ class Target:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def take_idle(self) -> UpstreamConnection | None:
-        """A pooled connection that is still open, or None."""
-        idle = self.idle
-        while idle:
-            connection = idle.pop()
-            if connection.reusable:
-                return connection
-        return None
-
     def request_finished(self) -> None:
         self.in_flight -= 1
         if self._drained is not None:
