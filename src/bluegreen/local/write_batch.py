@@ -34,21 +34,18 @@ class WriteBatch:
         self._loop = loop
         self._queued: list[tuple[asyncio.Transport, bytes | _End]] | None = None
 
-    def write(self, transport: asyncio.Transport, data: bytes) -> None:
+    def write(self, transport: asyncio.Transport, data: bytes | _End) -> None:
         """Send `data` on `transport` once the loop has run its ready callbacks;
         writes (and ends) keep their order."""
-        self._queue(transport, data)
-
-    def end(self, transport: asyncio.Transport, *, abort: bool = False) -> None:
-        """Close `transport` after what was written to it (abort: cut it there)."""
-        self._queue(transport, ABORT if abort else CLOSE)
-
-    def _queue(self, transport: asyncio.Transport, item: bytes | _End) -> None:
         queued = self._queued
         if queued is None:
             queued = self._queued = []
             self._loop.call_soon(self.send)
-        queued.append((transport, item))
+        queued.append((transport, data))
+
+    def end(self, transport: asyncio.Transport, *, abort: bool = False) -> None:
+        """Close `transport` after what was written to it (abort: cut it there)."""
+        self.write(transport, ABORT if abort else CLOSE)
 
     def send(self) -> None:
         """Send what is queued (dropped for a transport closed in the meantime)."""
