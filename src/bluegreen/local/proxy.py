@@ -80,7 +80,8 @@ class ClientConnection(asyncio.Protocol):
         self.port = str(listener.port).encode()
         # llhttp is given no per-header callbacks: each head is read from the
         # bytes as received, which takes knowing where in them it starts.
-        self.head: bytes | None = None  # from the first byte of the head being read
+        self.head: list[bytes] | None = None  # the reads of the head being read, from its start
+        self.head_size = 0
         self.next_head: bytes | None = None  # where a request starting now starts
         self.body_from = b""  # this read, from where the body being read is in it
         self.body_seen = 0  # body bytes of that request in this read
@@ -106,7 +107,9 @@ class ClientConnection(asyncio.Protocol):
         if phase is IDLE:
             self.next_head = data
         elif phase is HEAD:
-            self.head = None if self.head is None else self.head + data
+            if self.head is not None:
+                self.head.append(data)
+                self.head_size += len(data)
         else:
             self.body_from = data
         self.body_seen = 0
@@ -119,9 +122,8 @@ class ClientConnection(asyncio.Protocol):
                 self.reject(self._rejection.status if self._rejection else 400)
                 return
             self._close_after_answers()
-        head = self.head
-        if self.phase is HEAD and head is not None and len(head) > self.settings.max_header_bytes:
-            self.reject(400)
+        if self.phase is HEAD and self.head_size > self.settings.max_header_bytes:
+            self.reject(400)  # a head still arriving: the complete ones are checked below
             return
         queue = self.queue
         if queue:
@@ -155,17 +157,20 @@ class ClientConnection(asyncio.Protocol):
     # llhttp callbacks
 
     def on_message_begin(self) -> None:
-        self.head = self.next_head
+        start = self.next_head
+        self.head = None if start is None else [start]
+        self.head_size = 0 if start is None else len(start)
         self.phase = HEAD
         self.since = self.now
 
     def on_headers_complete(self) -> None:
         parser = self.parser
         method = parser.get_method()
-        source = self.head
-        if source is None:  # see `on_message_complete`
+        parts = self.head
+        if parts is None:  # see `on_message_complete`
             self._unplaced = True
             raise BadRequest(400, "a request pipelined behind a chunked one")
+        source = parts[0] if len(parts) == 1 else b"".join(parts)
         if source[0] < 32:  # a method starts with a letter: empty lines first, which llhttp skips
             source = source.lstrip(b"\r\n")
         end = source.find(b"\r\n\r\n") + 4
@@ -173,6 +178,7 @@ class ClientConnection(asyncio.Protocol):
         if len(raw) > self.settings.max_header_bytes:
             self._refuse(BadRequest(400, "request head above max_header_bytes"))
         self.head = None
+        self.head_size = 0
         self.body_from = source[end:]
         self.body_seen = 0
         if parser.should_keep_alive() and method != b"CONNECT" and request_passes(raw):
