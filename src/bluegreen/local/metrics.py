@@ -148,7 +148,8 @@ class GroupMetrics:
         self._released.append(target)
 
     def totals(self) -> Counters:
-        """Everything the group has served so far."""
+        """Everything the group has served so far (released targets with
+        nothing left in flight are folded in here, once)."""
         finished = [t for t in self._released if t.in_flight == 0]
         if finished:  # nothing in flight: their counters are final
             for target in finished:
