@@ -80,9 +80,9 @@ def test_refused_connect_is_retried_on_another_target() -> None:
             dead = group.register("127.0.0.1", closed_port())
             group.set_state(dead, TargetState.HEALTHY)  # died since its last check
             async with httpx.AsyncClient(base_url=setup.url) as client:
-                posts = [await client.post("/echo", content=b"x") for _ in range(20)]
-            statuses = [response.status_code for response in posts]
-            assert statuses == [200] * 20
+                bodies = [b"x%d" % n * 100 for n in range(20)]
+                posts = [await client.post("/echo", content=body) for body in bodies]
+            assert [(r.status_code, r.content) for r in posts] == [(200, b) for b in bodies]
             assert dead.state is TargetState.UNHEALTHY  # taken out without waiting for probes
 
     run(scenario())

@@ -90,10 +90,11 @@ class Exchange:
         self.http10 = http10
         # Whether a response head may go to the client as the target sent it.
         self.plain = self.keep_alive and not http10 and method != b"HEAD"
-        self.pending: list[bytes] | None = [head]  # not yet written to a target
-        self.pending_size = len(head)
-        self.retained: list[bytes] | None = [head]  # everything sent, for a replay
-        self.retained_size = len(head)
+        # Not yet written to a target, and everything sent (kept for a replay):
+        # one list until the first write, see `_send`.
+        self.pending: list[bytes] | None = [head]
+        self.retained: list[bytes] | None = self.pending
+        self.pending_size = self.retained_size = len(head)
         self.request_done = self.informational = self.finished = False
         self.response_started = self.until_close = self.rechunk = False
         self.group: TargetGroup | None = None
@@ -102,7 +103,6 @@ class Exchange:
         self.tried: list[Target] = []
         self.connecting: asyncio.Task[None] | None = None
         self.started = monotonic()  # not loop.time(): uvloop's has millisecond resolution
-        self.sent_at = client.now
         self.status = 0
         self.bytes_in = self.bytes_out = 0
 
@@ -116,8 +116,10 @@ class Exchange:
         self._send(LAST_CHUNK)
 
     def _send(self, data: bytes) -> None:
-        if self.retained is not None:
-            self.retained.append(data)
+        retained = self.retained
+        if retained is not None:
+            if retained is not self.pending:  # else appended below, once for both
+                retained.append(data)
             self.retained_size += len(data)
             if self.retained_size > self.client.settings.retry_buffer:
                 self.retained = None
