@@ -18,8 +18,8 @@ class ProxySettings:
     idle_timeout: float = 60.0  # keep-alive client connection with no request
     upstream_idle_timeout: float = 1.0  # pooled connection unused this long is closed
     max_body: int | None = None  # request body bytes → 413
-    max_header_bytes: int = 65536
-    max_headers: int = 100
+    max_header_bytes: int = 65536  # a request head → 400
+    max_headers: int = 100  # → 400, for heads the proxy rebuilds (others pass through whole)
     retry_buffer: int = 65536  # a request is replayable while it fits here
     max_attempts: int = 3
     pause_above: int = 262144  # bytes buffered for a target before reading from the client pauses
