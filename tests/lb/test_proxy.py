@@ -343,3 +343,16 @@ def test_a_head_above_max_header_bytes_over_many_reads_gets_400() -> None:
             assert setup.backends["blue"][0].requests == []
 
     run(scenario())
+
+
+def test_a_rebuilt_head_with_more_headers_than_max_headers_gets_400() -> None:
+    async def scenario() -> None:
+        settings = ProxySettings(max_headers=5)
+        async with balancer({"blue": 100}, settings=settings) as setup:
+            extra = b"".join(b"X-%d: v\r\n" % n for n in range(5))
+            head = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n" + extra + b"\r\n"
+            responses = parse_responses(await exchange_raw(setup.listener.port, head))
+            assert [r.status for r in responses] == [400]
+            assert setup.backends["blue"][0].requests == []
+
+    run(scenario())
