@@ -1,8 +1,9 @@
 """One keep-alive connection from the proxy to a target.
 
 Between requests it waits in its target's pool; during one it belongs to
-an `Exchange` and turns llhttp's response callbacks into calls on it.
-After a `101 Switching Protocols` it becomes a tunnel: bytes pass both
+an `Exchange` and turns llhttp's response callbacks into calls on it,
+except body pieces: those go straight to the client's output (chunked
+again when the exchange says `rechunk`), saving a call per piece. After a `101 Switching Protocols` it becomes a tunnel: bytes pass both
 ways untouched until either side closes.
 """
 
@@ -127,7 +128,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         exchange = self.exchange
-        if exchange is not None:  # straight to the client, as `Exchange` asks
+        if exchange is not None:
             exchange.bytes_out += len(body)
             exchange.client.out.append(chunk(body) if exchange.rechunk else body)
 
