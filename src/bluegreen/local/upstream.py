@@ -3,8 +3,9 @@
 Between requests it waits in its target's pool; during one it belongs to
 an `Exchange` and turns llhttp's response callbacks into calls on it,
 except body pieces: those go straight to the client's output (chunked
-again when the exchange says `rechunk`), saving a call per piece. After a `101 Switching Protocols` it becomes a tunnel: bytes pass both
-ways untouched until either side closes.
+again when the exchange says `rechunk`), saving a call per piece. After
+a `101 Switching Protocols` it becomes a tunnel: bytes pass both ways
+untouched until either side closes.
 """
 
 from __future__ import annotations
