@@ -139,14 +139,9 @@ class Exchange:
             if group is None:
                 return self.fail(503)
         tried = self.tried
-        healthy = group.healthy
-        if len(healthy) == 1 and not tried:  # the usual case, without a call
-            target = healthy[0]
-        else:
-            chosen = group.choose(tried)
-            if chosen is None:
-                return self.fail(502 if tried else 503)
-            target = chosen
+        target = group.choose(tried)
+        if target is None:
+            return self.fail(502 if tried else 503)
         self.target = target
         target.in_flight += 1
         tried.append(target)
@@ -342,13 +337,13 @@ class Exchange:
         self.finished = True
         latency = monotonic() - self.started
         target, self.target = self.target, None
+        group = self.group
+        # Counted by its target; by the group itself when it had none to offer.
+        counters = target.counters if target is not None else group and group.metrics.own
+        if counters:
+            counters.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
         if target is not None:
-            target.counters.observe(self.status, source, latency, self.bytes_in, self.bytes_out)
-            target.request_finished()
-        elif self.group is not None:
-            self.group.metrics.own.observe(
-                self.status, source, latency, self.bytes_in, self.bytes_out
-            )
+            target.request_finished()  # after counting: a released target's totals are final
         connection, self.upstream = self.upstream, None
         client = self.client
         now = client.loop.time()
