@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,6 +72,11 @@ class Server:
         )
         return self.process
 
+    def new_home(self, kind: str) -> Path:
+        """A directory of its own: a port, and so a name made from it, can
+        come round again within one run."""
+        return Path(tempfile.mkdtemp(prefix=f"{kind}-{self.port}-", dir=self.workdir))
+
     def await_port(self) -> None:
         try:
             wait_listening(self.port)
@@ -97,8 +103,7 @@ class NginxBackend(Server):
 
     def start(self, name: str) -> NginxBackend:
         self.port = free_port()
-        home = self.workdir / f"backend-{self.port}"
-        home.mkdir()
+        home = self.new_home("backend")
         (home / "nginx.conf").write_text(
             f"daemon off; master_process off; worker_processes 1; pid {home}/nginx.pid;\n"
             f"error_log {home}/error.log crit;\n"
@@ -196,8 +201,7 @@ class NginxProxy(Proxy):
 
     def start(self, blue: list[int], green: list[int]) -> Proxy:
         self.port = free_port()
-        self.home = self.workdir / f"proxy-{self.port}"
-        self.home.mkdir()
+        self.home = self.new_home("proxy")
         self.blue, self.green = blue, green
         self._write(blue)
         self.spawn(["nginx", "-p", str(self.home), "-c", str(self.home / "nginx.conf")])
