@@ -12,11 +12,11 @@ import asyncio
 import sys
 import time
 
-from bluegreen.local.load_balancer import LoadBalancer, loop_factory
-from bluegreen.local.proxy import ClientConnection
-from bluegreen.local.target import TargetState
-from bluegreen.local.upstream import UpstreamConnection
-from bluegreen.local.write_batch import WriteBatch
+from bluegreen.lb.load_balancer import LoadBalancer, loop_factory
+from bluegreen.lb.proxy import ClientConnection
+from bluegreen.lb.target import TargetState
+from bluegreen.lb.upstream import UpstreamConnection
+from bluegreen.lb.write_batch import WriteBatch
 from bluegreen.spec.config import HealthCheckConfig
 
 CONNECTIONS = 16

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 
-from bluegreen.local.load_balancer import LoadBalancer, loop_factory
+from bluegreen.lb.load_balancer import LoadBalancer, loop_factory
 from bluegreen.spec.config import HealthCheckConfig
 
 HEALTH = HealthCheckConfig(

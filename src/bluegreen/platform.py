@@ -88,7 +88,7 @@ def raise_for_status(summary: DeploymentSummary, *, timed_out: bool = False) -> 
 
 # name -> "module:class"; imported on use so the local platform never loads boto3.
 PLATFORMS = {
-    "local": "bluegreen.local.client:LocalPlatform",
+    "local": "bluegreen.local.local_platform:LocalPlatform",
     "aws-codedeploy": "bluegreen.aws.codedeploy:CodeDeployPlatform",
     "aws-ecs": "bluegreen.aws.ecs_native:EcsPlatform",
 }

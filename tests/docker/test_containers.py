@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from bluegreen.errors import PlatformError
-from bluegreen.local.containers import plan_task
-from bluegreen.local.driver import TaskSpec
-from bluegreen.local.process_driver import ProcessDriver
-from bluegreen.local.runner import Runner
 from bluegreen.spec.config import LocalNetwork
 from bluegreen.spec.project import load_project
 from bluegreen.spec.taskdef import render_taskdef
+from bluegreen.tasks.container_plan import plan_task
+from bluegreen.tasks.driver import TaskSpec
+from bluegreen.tasks.process_driver import ProcessDriver
+from bluegreen.tasks.runner import Runner
 
 
 def spec(*definitions: dict, network: LocalNetwork, image: str | None = None) -> TaskSpec:

@@ -15,7 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from bluegreen.local.driver import LABEL_PROJECT
+from bluegreen.tasks.driver import LABEL_PROJECT
 
 from ..local.harness import LoadGenerator, Project, make_project
 from .harness import BASE_IMAGE

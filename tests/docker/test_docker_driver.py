@@ -12,10 +12,10 @@ import pytest
 
 from bluegreen.errors import PlatformError
 from bluegreen.images import ImageRef, build_image, push_image
-from bluegreen.local.docker_driver import DockerDriver
-from bluegreen.local.driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, TaskSpec
-from bluegreen.local.runner import RestartPolicy, Runner, free_port
 from bluegreen.spec.config import BluegreenConfig, LocalNetwork
+from bluegreen.tasks.docker_driver import DockerDriver
+from bluegreen.tasks.driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, TaskSpec
+from bluegreen.tasks.runner import RestartPolicy, Runner, free_port
 
 from ..local.test_process_driver import until_answers
 

@@ -8,8 +8,8 @@ import pytest
 
 from bluegreen.errors import PlatformError
 from bluegreen.images import connect, engine_answers
-from bluegreen.local.driver import driver_for
 from bluegreen.spec.config import BluegreenConfig
+from bluegreen.tasks.driver import driver_for
 
 
 def test_no_engine_names_the_socket_and_how_to_fix(

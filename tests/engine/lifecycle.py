@@ -9,6 +9,7 @@ from typing import Any
 
 from bluegreen.engine.actions import Action, SetWeights
 from bluegreen.engine.deployment import Deployment
+from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
 from bluegreen.engine.events import HOOKABLE, Weights
 from bluegreen.engine.inputs import (
     Alarm,
@@ -17,13 +18,12 @@ from bluegreen.engine.inputs import (
     Input,
     Started,
     StopRequested,
-    TaskSet,
     TaskSetFailed,
     TaskSetReady,
+    TaskSetRole,
     Tick,
     ValidationResult,
 )
-from bluegreen.engine.settings import DeploymentSettings, ValidationSettings
 from bluegreen.engine.transitions import Phase
 from bluegreen.spec.config import ReadyAction
 
@@ -123,7 +123,7 @@ def failure_inputs(phase: Phase) -> dict[str, Callable[[Driver], object]]:
         ways["deadline passed"] = Driver.tick_to_deadline
     if phase not in (Phase.BEFORE_INSTALL,):
         ways["green failed"] = lambda d: d.feed(
-            lambda at: TaskSetFailed(at, TaskSet.GREEN, "exited 3 times")
+            lambda at: TaskSetFailed(at, TaskSetRole.GREEN, "exited 3 times")
         )
     return ways
 

@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from bluegreen.engine import inputs
-from bluegreen.engine.actions import Action, Finished, Listener, SetWeights
+from bluegreen.engine.actions import Action, Finished, ListenerRole, SetWeights
 from bluegreen.engine.deployment import Deployment, replay
+from bluegreen.engine.deployment_settings import (
+    AutoRollback,
+    DeploymentSettings,
+    ValidationSettings,
+)
 from bluegreen.engine.events import ALL_BLUE, HOOKABLE, Event, EventKind, LifecycleEvent
 from bluegreen.engine.inputs import (
     Alarm,
@@ -19,13 +24,12 @@ from bluegreen.engine.inputs import (
     Input,
     Started,
     StopRequested,
-    TaskSet,
     TaskSetFailed,
     TaskSetReady,
+    TaskSetRole,
     Tick,
     ValidationResult,
 )
-from bluegreen.engine.settings import AutoRollback, DeploymentSettings, ValidationSettings
 from bluegreen.spec.config import ReadyAction
 
 from .lifecycle import completing_input
@@ -75,7 +79,7 @@ class Lifecycle(RuleBasedStateMachine):
         was_rolled_back = self.deployment.state.rolled_back
         actions = self.deployment.handle(item)
         for action in actions:
-            if isinstance(action, SetWeights) and action.listener is Listener.PRODUCTION:
+            if isinstance(action, SetWeights) and action.listener is ListenerRole.PRODUCTION:
                 assert action.weights.blue + action.weights.green == 100
                 rolling_back = self.deployment.state.rolled_back and not was_rolled_back
                 assert action.weights.green >= self.green or rolling_back, "green went down"
@@ -102,12 +106,12 @@ class Lifecycle(RuleBasedStateMachine):
             self.now = item.at
             self._feed(item)
 
-    @rule(task_set=st.sampled_from(list(TaskSet)))
-    def task_set_ready(self, task_set: TaskSet) -> None:
+    @rule(task_set=st.sampled_from(list(TaskSetRole)))
+    def task_set_ready(self, task_set: TaskSetRole) -> None:
         self._feed(TaskSetReady(self.now, task_set))
 
-    @rule(task_set=st.sampled_from(list(TaskSet)))
-    def task_set_failed(self, task_set: TaskSet) -> None:
+    @rule(task_set=st.sampled_from(list(TaskSetRole)))
+    def task_set_failed(self, task_set: TaskSetRole) -> None:
         self._feed(TaskSetFailed(self.now, task_set, "crashed"))
 
     @rule(event=st.sampled_from(sorted(HOOKABLE)), ok=st.booleans())

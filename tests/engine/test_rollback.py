@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from bluegreen.engine.actions import LaunchTaskSet, Listener, SetWeights, TerminateTaskSet
+from bluegreen.engine.actions import LaunchTaskSet, ListenerRole, SetWeights, TerminateTaskSet
+from bluegreen.engine.deployment_settings import AutoRollback
 from bluegreen.engine.events import ALL_BLUE, EventKind, Status
-from bluegreen.engine.inputs import TaskSet
-from bluegreen.engine.settings import AutoRollback
+from bluegreen.engine.inputs import TaskSetRole
 from bluegreen.engine.transitions import Phase
 
 from .lifecycle import ACTIVE, Driver, alarm, failure_inputs, stop, waiting_settings
@@ -52,7 +52,7 @@ def test_rollback_enabled_puts_everything_back_on_blue(
     assert d.status is status
     assert (d.weights, d.test_weights) == (ALL_BLUE, ALL_BLUE)
     assert d.state.green_terminated == d.state.green_launched == (phase is not Phase.BEFORE_INSTALL)
-    assert TerminateTaskSet(TaskSet.BLUE) not in driver.actions
+    assert TerminateTaskSet(TaskSetRole.BLUE) not in driver.actions
     ending = d.events[-1]
     assert (ending.kind, ending.status, ending.details["event"]) == (
         EventKind.STATUS,
@@ -105,8 +105,8 @@ def test_rollback_inside_termination_wait_is_an_instant_flip_back() -> None:
     driver = Driver().reach(Phase.TERMINATION_WAIT)
     assert driver.deployment.weights.green == 100
     actions = alarm(driver)
-    assert SetWeights(Listener.PRODUCTION, ALL_BLUE) in actions  # type: ignore[operator]
-    assert TerminateTaskSet(TaskSet.GREEN) in actions  # type: ignore[operator]
+    assert SetWeights(ListenerRole.PRODUCTION, ALL_BLUE) in actions  # type: ignore[operator]
+    assert TerminateTaskSet(TaskSetRole.GREEN) in actions  # type: ignore[operator]
     assert driver.deployment.status is Status.STOPPED
     assert driver.deployment.events[-1].details["code"] == "ALARM_ACTIVE"
 
@@ -115,5 +115,5 @@ def test_first_deployment_rollback_only_terminates_green() -> None:
     driver = Driver(waiting_settings(blue_revision=None)).reach(Phase.AFTER_INSTALL)
     before = len(driver.actions)
     failure_inputs(Phase.AFTER_INSTALL)["hook failed"](driver)
-    assert _undone_by(driver, before) == [TerminateTaskSet(TaskSet.GREEN)]
+    assert _undone_by(driver, before) == [TerminateTaskSet(TaskSetRole.GREEN)]
     assert driver.deployment.status is Status.FAILED

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bluegreen.engine.actions import Listener, SetWeights
+from bluegreen.engine.actions import ListenerRole, SetWeights
+from bluegreen.engine.deployment_settings import DeploymentSettings
 from bluegreen.engine.events import LifecycleEvent
 from bluegreen.engine.inputs import Tick
-from bluegreen.engine.settings import DeploymentSettings
 from bluegreen.engine.transitions import Phase
 from bluegreen.spec.config import BluegreenConfig
 
@@ -60,7 +60,7 @@ def test_predefined_config_shifts_on_schedule(name: str) -> None:
         seen += [
             (due - start, a.weights.green)
             for a in actions
-            if isinstance(a, SetWeights) and a.listener is Listener.PRODUCTION
+            if isinstance(a, SetWeights) and a.listener is ListenerRole.PRODUCTION
         ]
     assert seen == EXPECTED[name]
     assert d.phase is Phase.TERMINATION_WAIT

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bluegreen.engine import inputs
+from bluegreen.engine.deployment_settings import AutoRollback, DeploymentSettings
 from bluegreen.engine.events import LifecycleEvent
-from bluegreen.engine.settings import AutoRollback, DeploymentSettings
 from bluegreen.spec.config import BluegreenConfig, ReadyAction
 
 CONFIG = BluegreenConfig.model_validate(
@@ -57,7 +57,7 @@ def test_hooks_argument_names_the_events_that_have_one() -> None:
 SAMPLES: list[inputs.Input] = [
     inputs.Started(1.0),
     inputs.TaskSetReady(2.0),
-    inputs.TaskSetFailed(3.0, inputs.TaskSet.BLUE, "exit 137"),
+    inputs.TaskSetFailed(3.0, inputs.TaskSetRole.BLUE, "exit 137"),
     inputs.HookFinished(4.0, LifecycleEvent.AFTER_INSTALL, False, "boom"),
     inputs.Tick(5.5),
     inputs.ValidationResult(6.0, True, "200 in 3ms"),

@@ -15,9 +15,9 @@ from bluegreen.engine.inputs import (
     HookFinished,
     Started,
     StopRequested,
-    TaskSet,
     TaskSetFailed,
     TaskSetReady,
+    TaskSetRole,
     Tick,
     ValidationResult,
 )
@@ -88,10 +88,10 @@ def _ignored_inputs() -> list[tuple[Phase, Callable[[float], object]]]:
         (Phase.CREATED, lambda at: Alarm(at, "p99", "slow")),
         (Phase.CREATED, Tick),
         (Phase.BEFORE_INSTALL, lambda at: HookFinished(at, other_hook, True)),
-        (Phase.BEFORE_INSTALL, lambda at: TaskSetFailed(at, TaskSet.GREEN, "not launched")),
+        (Phase.BEFORE_INSTALL, lambda at: TaskSetFailed(at, TaskSetRole.GREEN, "not launched")),
         (Phase.BEFORE_INSTALL, lambda at: ValidationResult(at, True)),
-        (Phase.INSTALL, lambda at: TaskSetReady(at, TaskSet.BLUE)),
-        (Phase.INSTALL, lambda at: TaskSetFailed(at, TaskSet.BLUE, "blue hiccup")),
+        (Phase.INSTALL, lambda at: TaskSetReady(at, TaskSetRole.BLUE)),
+        (Phase.INSTALL, lambda at: TaskSetFailed(at, TaskSetRole.BLUE, "blue hiccup")),
         (Phase.INSTALL, ContinueRequested),
         (Phase.INSTALL, Started),
         (Phase.AFTER_INSTALL, TaskSetReady),
@@ -193,4 +193,4 @@ def test_stop_before_start_ends_stopped_with_nothing_to_undo() -> None:
 
 def test_install_launches_green_at_full_size() -> None:
     driver = Driver(replace(waiting_settings(), desired_count=5)).reach(Phase.INSTALL)
-    assert LaunchTaskSet(TaskSet.GREEN, "web:2", 5) in driver.actions
+    assert LaunchTaskSet(TaskSetRole.GREEN, "web:2", 5) in driver.actions

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 import httptools
 
-from bluegreen.local.listener import Listener
-from bluegreen.local.load_balancer import LoadBalancer, loop_factory
-from bluegreen.local.metrics import MetricsSnapshot
-from bluegreen.local.settings import ProxySettings
-from bluegreen.local.target_group import TargetGroup
+from bluegreen.lb.listener import Listener
+from bluegreen.lb.load_balancer import LoadBalancer, loop_factory
+from bluegreen.lb.metrics import MetricsSnapshot
+from bluegreen.lb.proxy_settings import ProxySettings
+from bluegreen.lb.target_group import TargetGroup
 from bluegreen.spec.config import HealthCheckConfig
 from tests.apps.lb_backend import Backend
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from bluegreen.local.settings import ProxySettings
-from bluegreen.local.target import TargetState
+from bluegreen.lb.proxy_settings import ProxySettings
+from bluegreen.lb.target import TargetState
 from bluegreen.spec.config import HealthCheckConfig
 
 from .harness import FAST_HEALTH, balancer, run, wait_for

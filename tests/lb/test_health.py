@@ -1,8 +1,8 @@
 import httpx
 
-from bluegreen.local.health import HealthChecker
-from bluegreen.local.target import Target, TargetState
-from bluegreen.local.target_group import TargetGroup
+from bluegreen.lb.health_check import HealthChecker
+from bluegreen.lb.target import Target, TargetState
+from bluegreen.lb.target_group import TargetGroup
 from bluegreen.spec.config import HealthCheckConfig
 from tests.apps.lb_backend import Backend
 

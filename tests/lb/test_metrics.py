@@ -3,8 +3,8 @@ import asyncio
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bluegreen.local.metrics import APP, CHECKPOINT_SECONDS, PROXY, GroupMetrics, percentile
-from bluegreen.local.target import Target
+from bluegreen.lb.metrics import APP, CHECKPOINT_SECONDS, PROXY, GroupMetrics, percentile
+from bluegreen.lb.target import Target
 
 from .harness import balancer, run
 

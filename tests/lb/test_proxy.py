@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from bluegreen.local.settings import ProxySettings
+from bluegreen.lb.proxy_settings import ProxySettings
 
 from .harness import balancer, exchange_raw, parse_responses, run, wait_for
 

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bluegreen.local.routing import LeastOutstanding, SmoothWeightedRoundRobin
+from bluegreen.lb.routing import LeastOutstanding, SmoothWeightedRoundRobin
 
 from .harness import balancer, run
 

@@ -5,7 +5,7 @@ import time
 
 import httpx
 
-from bluegreen.local.target import TargetState
+from bluegreen.lb.target import TargetState
 
 from .harness import balancer, run, wait_for
 

@@ -6,7 +6,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from bluegreen.local.load_balancer import LoadBalancer
+from bluegreen.lb.load_balancer import LoadBalancer
 from bluegreen.spec.config import HealthCheckConfig
 
 from .harness import run, wait_for

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bluegreen.local.client import LocalPlatform
+from bluegreen.local.local_platform import LocalPlatform
 from bluegreen.spec.project import load_project
 
 from ..appspec import APPSPEC

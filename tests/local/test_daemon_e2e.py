@@ -14,8 +14,8 @@ import httpx
 
 from bluegreen.engine.events import EventKind
 from bluegreen.local.recovery import rebuild
-from bluegreen.local.state_dir import StateDir, pid_alive
 from bluegreen.local.store import Store
+from bluegreen.state_dir import StateDir, pid_alive
 
 from .harness import LoadGenerator, Project, events, make_project
 

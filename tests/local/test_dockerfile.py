@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bluegreen.errors import SpecError
-from bluegreen.local.dockerfile import read_dockerfile
+from bluegreen.tasks.dockerfile import read_dockerfile
 
 
 def test_exec_form_cmd_still_expands_port_and_env_is_the_last_stage(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ import asyncio
 import time
 from pathlib import Path
 
+from bluegreen.lb.metrics import MetricsSnapshot
 from bluegreen.local.alarms import breached
 from bluegreen.local.hooks import hook_environment
-from bluegreen.local.metrics import MetricsSnapshot
 from bluegreen.shell import run_shell
 from bluegreen.spec.config import AlarmsConfig
 

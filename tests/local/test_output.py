@@ -9,9 +9,9 @@ from rich.console import Console
 
 from bluegreen.cli.output import JsonLines, LiveView, PlainLines, format_line, traffic_bar
 from bluegreen.engine.deployment import Deployment
+from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
 from bluegreen.engine.events import Event, Weights
 from bluegreen.engine.inputs import Started, TaskSetReady, Tick, ValidationResult
-from bluegreen.engine.settings import DeploymentSettings, ValidationSettings
 
 
 def deployment_events() -> list[Event]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 
-from bluegreen.local.driver import TaskSpec
-from bluegreen.local.process_driver import ProcessDriver
-from bluegreen.local.runner import free_port
+from bluegreen.tasks.driver import TaskSpec
+from bluegreen.tasks.process_driver import ProcessDriver
+from bluegreen.tasks.runner import free_port
 
 APP = Path(__file__).parents[1] / "apps" / "local_app.py"
 

@@ -8,10 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
-from bluegreen.local.driver import RunningTask
-from bluegreen.local.process_driver import ProcessDriver
-from bluegreen.local.runner import RestartPolicy, Runner
 from bluegreen.spec.config import BluegreenConfig
+from bluegreen.tasks.driver import RunningTask
+from bluegreen.tasks.process_driver import ProcessDriver
+from bluegreen.tasks.runner import RestartPolicy, Runner
 
 from .harness import APP, TASKDEF
 

@@ -123,7 +123,7 @@ class CodeDeployPlatform(AwsPlatform):
             pause = self.polling.next(pause, changed=False)
         raise PlatformError(f"{deployment_id} still holds {self.group}; gave up waiting")
 
-    # -- following (the follower's Controller) ---------------------------------
+    # -- following (the follower's DeploymentControls) ---------------------------------
 
     def snapshot(self, deployment_id: str) -> Snapshot:
         return reading.snapshot(self._info(deployment_id), self._target(deployment_id))

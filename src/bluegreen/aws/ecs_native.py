@@ -138,7 +138,7 @@ class EcsPlatform(AwsPlatform):
         briefs.sort(key=lambda b: b.get("createdAt") or 0, reverse=True)
         return briefs
 
-    # -- following (the follower's Controller) ---------------------------------
+    # -- following (the follower's DeploymentControls) ---------------------------------
 
     def snapshot(self, deployment_id: str) -> Snapshot:
         return reading.snapshot(self._describe([deployment_id])[0])

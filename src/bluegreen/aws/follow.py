@@ -23,7 +23,7 @@ from .gate import Gate
 from .progress import Snapshot, changes, note, traffic_line
 
 
-class Controller(Protocol):
+class DeploymentControls(Protocol):
     """What a platform offers the follower: read a deployment, leave Ready, abort."""
 
     def snapshot(self, deployment_id: str) -> Snapshot: ...
@@ -84,7 +84,7 @@ class InstallClock:
 
 
 def follow(
-    controller: Controller,
+    controller: DeploymentControls,
     deployment_id: str,
     *,
     follow: bool,
@@ -105,7 +105,7 @@ def follow(
 
 
 def _watch(
-    controller: Controller,
+    controller: DeploymentControls,
     deployment_id: str,
     follow: bool,
     gate: Gate | None,
@@ -145,7 +145,7 @@ def _test_traffic_on_green(ready: Snapshot) -> bool:
     return step is None or step.status not in (StepStatus.PENDING, StepStatus.IN_PROGRESS)
 
 
-def _decide(controller: Controller, ready: Snapshot, gate: Gate | None) -> Iterator[Event]:
+def _decide(controller: DeploymentControls, ready: Snapshot, gate: Gate | None) -> Iterator[Event]:
     did = ready.deployment_id
     if gate is None:
         line = "waiting before rerouting: run `bluegreen continue` (no test listener configured)"
@@ -182,7 +182,7 @@ def _as_rollback(event: Event, stopped: Snapshot) -> Event:
 
 
 def _follow_rollback(
-    controller: Controller, stopped: Snapshot, polling: Polling
+    controller: DeploymentControls, stopped: Snapshot, polling: Polling
 ) -> Iterator[Event]:
     """The rollback's progress, reported under the deployment it undoes.
 

@@ -39,7 +39,7 @@ DEPLOYMENT_OPTION = click.option(
 )
 
 
-class Duration(click.ParamType):
+class DurationParam(click.ParamType):
     name = "duration"
 
     def convert(
@@ -51,7 +51,7 @@ class Duration(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-DURATION = Duration()
+DURATION = DurationParam()
 
 
 def platform_option(command: F) -> F:
@@ -77,7 +77,7 @@ def _platform(directory: Path, name: str) -> Platform:
 def up(directory: Path, foreground: bool) -> None:
     """Start the local platform for DIRECTORY: load balancer, runner, admin API."""
     from ..local.launcher import start_daemon
-    from ..local.state_dir import StateDir
+    from ..state_dir import StateDir
 
     project = load_project(directory)
     info, started = start_daemon(project.dir, foreground=foreground)
@@ -219,8 +219,8 @@ def rollback(directory: Path, platform_name: str, to_revision: str | None, outpu
 @click.option("--revision", help="Whose tasks (family:N); default: the newest revision's.")
 def logs(directory: Path, follow: bool, revision: str | None) -> None:
     """The local tasks' output, each line prefixed with its task id."""
-    from ..local.logs import log_files, read_lines
-    from ..local.state_dir import StateDir
+    from ..state_dir import StateDir
+    from ..tasks.task_logs import log_files, read_lines
 
     files = log_files(StateDir.of(directory), revision)
     for task_id, line in read_lines(files, follow=follow):

@@ -13,7 +13,7 @@ from .actions import (
     Action,
     Finished,
     LaunchTaskSet,
-    Listener,
+    ListenerRole,
     Record,
     RunHook,
     SetWeights,
@@ -24,6 +24,7 @@ from .actions import (
     WatchAlarms,
 )
 from .deployment import Deployment, DeploymentState, replay
+from .deployment_settings import AutoRollback, DeploymentSettings, ValidationSettings
 from .inputs import (
     Alarm,
     ContinueRequested,
@@ -31,13 +32,12 @@ from .inputs import (
     Input,
     Started,
     StopRequested,
-    TaskSet,
     TaskSetFailed,
     TaskSetReady,
+    TaskSetRole,
     Tick,
     ValidationResult,
 )
-from .settings import AutoRollback, DeploymentSettings, ValidationSettings
 from .transitions import Phase
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
     "HookFinished",
     "Input",
     "LaunchTaskSet",
-    "Listener",
+    "ListenerRole",
     "Phase",
     "Record",
     "RunHook",
@@ -61,9 +61,9 @@ __all__ = [
     "Started",
     "StopRequested",
     "StopValidation",
-    "TaskSet",
     "TaskSetFailed",
     "TaskSetReady",
+    "TaskSetRole",
     "TerminateTaskSet",
     "Tick",
     "ValidationResult",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .events import Event, LifecycleEvent, Status, Weights
-from .inputs import TaskSet
+from .inputs import TaskSetRole
 
 
-class Listener(StrEnum):
+class ListenerRole(StrEnum):
     """Production serves users; test lets validation and hooks reach green first."""
 
     PRODUCTION = "production"
@@ -25,7 +25,7 @@ class Listener(StrEnum):
 class LaunchTaskSet:
     """Start `count` tasks of `revision`; report `TaskSetReady` once all are healthy."""
 
-    task_set: TaskSet
+    task_set: TaskSetRole
     revision: str
     count: int
 
@@ -34,7 +34,7 @@ class LaunchTaskSet:
 class SetWeights:
     """Point the listener's forward action at blue and green with these weights."""
 
-    listener: Listener
+    listener: ListenerRole
     weights: Weights
 
 
@@ -78,7 +78,7 @@ class WakeAt:
 class TerminateTaskSet:
     """Stop the task set's tasks and deregister its targets."""
 
-    task_set: TaskSet
+    task_set: TaskSetRole
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ from ..spec.config import ReadyAction
 from .actions import (
     Action,
     Finished,
-    Listener,
+    ListenerRole,
     RunHook,
     StartValidation,
     StopValidation,
     WakeAt,
     WatchAlarms,
 )
+from .deployment_settings import DeploymentSettings
 from .effects import Effects
 from .events import ALL_GREEN, Event, EventKind, Status, StepStatus, Weights
 from .inputs import (
@@ -40,13 +41,12 @@ from .inputs import (
     Input,
     Started,
     StopRequested,
-    TaskSet,
     TaskSetFailed,
     TaskSetReady,
+    TaskSetRole,
     Tick,
     ValidationResult,
 )
-from .settings import DeploymentSettings
 from .transitions import ENDINGS, ROLLBACK_RULES, TRANSITIONS, Phase, Trigger
 
 Found = tuple[Trigger, str] | None
@@ -154,7 +154,7 @@ class Deployment:
         return Trigger.ALARM, f"alarm {item.name} fired: {item.detail}"
 
     def _on_task_set_failed(self, item: TaskSetFailed) -> Found:
-        if item.task_set is TaskSet.BLUE or not self.effects.green_launched:
+        if item.task_set is TaskSetRole.BLUE or not self.effects.green_launched:
             self.effects.record(EventKind.TASK_SET, f"{item.task_set} task set: {item.why}")
             return None
         self.effects.record(
@@ -163,7 +163,7 @@ class Deployment:
         return Trigger.FAILURE, f"green task set failed: {item.why}"
 
     def _on_task_set_ready(self, item: TaskSetReady) -> Found:
-        if self.phase is not Phase.INSTALL or item.task_set is not TaskSet.GREEN:
+        if self.phase is not Phase.INSTALL or item.task_set is not TaskSetRole.GREEN:
             return None
         if not self._in_time(item.at):
             return None
@@ -293,7 +293,7 @@ class Deployment:
     def _enter_allow_test_traffic(self) -> None:
         v = self.settings.validation
         self._lifecycle(StepStatus.IN_PROGRESS, "test listener to green; validating")
-        self.effects.set_weights(Listener.TEST, ALL_GREEN)
+        self.effects.set_weights(ListenerRole.TEST, ALL_GREEN)
         self.effects.emit(StartValidation(v.path, v.interval, v.consecutive_successes))
         self._validating = True
         self._successes = 0
@@ -325,7 +325,7 @@ class Deployment:
                 self._wait_until(due)
                 return
             self._next_step += 1
-            self.effects.set_weights(Listener.PRODUCTION, Weights(100 - green, green))
+            self.effects.set_weights(ListenerRole.PRODUCTION, Weights(100 - green, green))
         self._fire(Trigger.DONE, "all production traffic on green")
 
     def _enter_termination_wait(self) -> None:
@@ -347,7 +347,7 @@ class Deployment:
         status = ENDINGS[self.phase]
         if status is Status.SUCCEEDED:
             if not self.settings.first:
-                self.effects.terminate(TaskSet.BLUE)
+                self.effects.terminate(TaskSetRole.BLUE)
             self.effects.set_status(status, f"deployed {self.settings.revision}")
         else:
             self.reason = reason

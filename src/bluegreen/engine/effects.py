@@ -1,6 +1,6 @@
 """What a deployment has changed in the world, and its log of saying so.
 
-Listener weights, task sets launched and terminated, and the status are
+ListenerRole weights, task sets launched and terminated, and the status are
 kept beside the actions that change them and the records that report them:
 each change is one method here, so it is always both performed (as an
 action) and recorded, and a rollback undoes exactly what was done.
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .actions import Action, LaunchTaskSet, Listener, Record, SetWeights, TerminateTaskSet
+from .actions import Action, LaunchTaskSet, ListenerRole, Record, SetWeights, TerminateTaskSet
 from .events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
-from .inputs import TaskSet
+from .inputs import TaskSetRole
 
 
 class Effects:
@@ -60,9 +60,9 @@ class Effects:
         self.status = status
         self.record(EventKind.STATUS, message, **details)
 
-    def set_weights(self, listener: Listener, weights: Weights) -> None:
+    def set_weights(self, listener: ListenerRole, weights: Weights) -> None:
         self.emit(SetWeights(listener, weights))
-        if listener is Listener.TEST:
+        if listener is ListenerRole.TEST:
             self.test_weights = weights
         else:
             self.weights = weights
@@ -70,12 +70,12 @@ class Effects:
         self.record(EventKind.TRAFFIC, message, listener=listener.value, split=weights.to_dict())
 
     def launch_green(self, revision: str, count: int) -> None:
-        self.emit(LaunchTaskSet(TaskSet.GREEN, revision, count))
+        self.emit(LaunchTaskSet(TaskSetRole.GREEN, revision, count))
         self.green_launched = True
 
-    def terminate(self, task_set: TaskSet) -> None:
+    def terminate(self, task_set: TaskSetRole) -> None:
         self.emit(TerminateTaskSet(task_set))
-        if task_set is TaskSet.GREEN:
+        if task_set is TaskSetRole.GREEN:
             self.green_terminated = True
         else:
             self.blue_terminated = True
@@ -87,13 +87,13 @@ class Effects:
             return False
         self.record(EventKind.ROLLBACK, f"rolling back: {reason}")
         for listener, weights in (
-            (Listener.PRODUCTION, self.weights),
-            (Listener.TEST, self.test_weights),
+            (ListenerRole.PRODUCTION, self.weights),
+            (ListenerRole.TEST, self.test_weights),
         ):
             if weights != ALL_BLUE:
                 self.set_weights(listener, ALL_BLUE)
         if self.green_launched:
-            self.terminate(TaskSet.GREEN)
+            self.terminate(TaskSetRole.GREEN)
         self.rolled_back = True
         self.record(EventKind.ROLLBACK, "rolled back: all traffic on blue, green terminated")
         return True

@@ -16,7 +16,7 @@ from typing import Any
 from .events import LifecycleEvent
 
 
-class TaskSet(StrEnum):
+class TaskSetRole(StrEnum):
     """Blue runs the current revision; green is the one being deployed."""
 
     BLUE = "blue"
@@ -35,7 +35,7 @@ class TaskSetReady:
     """All targets of the task set are healthy (ends Install for green)."""
 
     at: float
-    task_set: TaskSet = TaskSet.GREEN
+    task_set: TaskSetRole = TaskSetRole.GREEN
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class TaskSetFailed:
     launched (the "green healthy" gate); for blue it is only recorded."""
 
     at: float
-    task_set: TaskSet
+    task_set: TaskSetRole
     why: str
 
 
@@ -129,7 +129,7 @@ _TYPES: dict[str, type[Input]] = {
         Alarm,
     )
 }
-_ENUMS: dict[str, type[StrEnum]] = {"task_set": TaskSet, "event": LifecycleEvent}
+_ENUMS: dict[str, type[StrEnum]] = {"task_set": TaskSetRole, "event": LifecycleEvent}
 
 
 def to_dict(item: Input) -> dict[str, Any]:

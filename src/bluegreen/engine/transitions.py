@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .deployment_settings import AutoRollback
 from .events import LifecycleEvent, Status
-from .settings import AutoRollback
 
 
 class Phase(StrEnum):

@@ -16,7 +16,7 @@ from docker.api.build import process_dockerfile
 from docker.errors import APIError, BuildError, DockerException
 
 from ..errors import PlatformError, Problem, SpecError
-from ..local.state_dir import STATE_DIR
+from ..state_dir import STATE_DIR
 from .reference import ImageRef
 
 Output = Callable[[str], None]

@@ -13,8 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ..engine.inputs import Alarm
+from ..lb.metrics import MetricsSnapshot
 from ..spec.config import AlarmsConfig
-from .metrics import MetricsSnapshot
 
 Feed = Callable[[Alarm], Awaitable[None]]
 Snapshot = Callable[[float], MetricsSnapshot]

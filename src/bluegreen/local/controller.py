@@ -40,17 +40,17 @@ from ..engine.inputs import (
     Input,
     Started,
     StopRequested,
-    TaskSet,
     TaskSetFailed,
     TaskSetReady,
+    TaskSetRole,
     Tick,
 )
+from ..lb.load_balancer import Target, TargetState
 from ..shell import run_shell
 from ..spec.config import BluegreenConfig
+from ..tasks.runner import TaskSet
 from .alarms import watch_alarms
 from .hooks import hook_environment
-from .load_balancer import Target, TargetState
-from .runner import TaskSet as RunningSet
 from .validation import Command, smoke_command, validate
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class Controller:
         self.config = config
         self.green_group = green
         self.blue_group = service.live_group
-        self.green_set: RunningSet | None = None
+        self.green_set: TaskSet | None = None
         self.queue: asyncio.Queue[Input] = asyncio.Queue()
         self.background: set[asyncio.Task[Any]] = set()
         self.validation: asyncio.Task[Any] | None = None
@@ -124,7 +124,7 @@ class Controller:
     async def _fail(self, why: str) -> Status:
         """A bug, not a verdict: put traffic back on blue, drop green, record Failed."""
         self.service.route({self.blue_group: 100})
-        self._terminate(TaskSet.GREEN)
+        self._terminate(TaskSetRole.GREEN)
         self.service.record(self._event(EventKind.STATUS, why, status=Status.FAILED))
         return Status.FAILED
 
@@ -177,15 +177,15 @@ class Controller:
         task.add_done_callback(self.background.discard)
         return task
 
-    async def _launch(self, role: TaskSet, revision: str, count: int) -> None:
+    async def _launch(self, role: TaskSetRole, revision: str, count: int) -> None:
         taskdef = self.service.store.taskdef(revision)
-        if taskdef is None or role is not TaskSet.GREEN:
+        if taskdef is None or role is not TaskSetRole.GREEN:
             self.submit(TaskSetFailed(time.time(), role, f"cannot launch {role} {revision}"))
             return
         self.green_set = await self.service.launch(self.green_group, revision, taskdef, count)
 
-    def _terminate(self, role: TaskSet) -> None:
-        if role is TaskSet.GREEN:
+    def _terminate(self, role: TaskSetRole) -> None:
+        if role is TaskSetRole.GREEN:
             task_set, group = self.green_set, self.green_group
         else:
             task_set, group = self.service.live, self.blue_group
@@ -245,10 +245,10 @@ class Controller:
         self._note_target(target, state)
         if not self.ready_reported and self._healthy_green() >= self.green_set.count:
             self.ready_reported = True
-            self.submit(TaskSetReady(at=time.time(), task_set=TaskSet.GREEN))
+            self.submit(TaskSetReady(at=time.time(), task_set=TaskSetRole.GREEN))
         elif self.ready_reported and state is TargetState.UNHEALTHY:
             why = f"target {target.address} turned unhealthy"
-            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSet.GREEN, why=why))
+            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSetRole.GREEN, why=why))
 
     def _healthy_green(self) -> int:
         """Healthy targets of this deployment's tasks (not of a green left draining)."""
@@ -285,4 +285,4 @@ class Controller:
         self.crashes += 1
         if self.crashes == CRASHES_BEFORE_FAILED:
             why = f"tasks exited {self.crashes} times (last exit code {code}); see `bluegreen logs`"
-            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSet.GREEN, why=why))
+            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSetRole.GREEN, why=why))

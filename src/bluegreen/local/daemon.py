@@ -20,12 +20,12 @@ from pathlib import Path
 from aiohttp import web
 
 from ..errors import BluegreenError
+from ..lb.load_balancer import loop_factory
 from ..spec.project import load_project
+from ..state_dir import DaemonInfo, StateDir
+from ..tasks.driver import driver_for
 from .api import build_app
-from .driver import driver_for
-from .load_balancer import loop_factory
 from .service import LocalService
-from .state_dir import DaemonInfo, StateDir
 
 
 async def serve(project_dir: Path) -> None:

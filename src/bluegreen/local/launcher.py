@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from ..errors import PlatformError
-from .state_dir import DaemonInfo, StateDir, pid_alive
+from ..state_dir import DaemonInfo, StateDir, pid_alive
 
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 120.0

@@ -14,9 +14,9 @@ import dataclasses
 from typing import Any
 
 from ..engine.deployment import Deployment, replay
+from ..engine.deployment_settings import AutoRollback, DeploymentSettings, ValidationSettings
 from ..engine.events import LifecycleEvent
 from ..engine.inputs import from_dict
-from ..engine.settings import AutoRollback, DeploymentSettings, ValidationSettings
 from ..spec.config import ReadyAction
 from .store import DeploymentRow, Store
 

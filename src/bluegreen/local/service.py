@@ -19,17 +19,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..engine.actions import Listener as ListenerRole
+from ..engine.actions import ListenerRole
 from ..engine.deployment import Deployment
+from ..engine.deployment_settings import DeploymentSettings
 from ..engine.events import Event, EventKind, Status
-from ..engine.settings import DeploymentSettings
 from ..errors import PlatformError, UsageError
+from ..lb.load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
 from ..spec.config import BluegreenConfig
+from ..tasks.driver import TaskDriver
+from ..tasks.runner import Runner, TaskSet
 from .controller import Controller
-from .driver import TaskDriver
-from .load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
 from .recovery import interrupted_message, settings_to_json
-from .runner import Runner, TaskSet
 from .store import Store
 
 GROUPS = ("a", "b")

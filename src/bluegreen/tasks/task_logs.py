@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UsageError
-from .state_dir import StateDir
+from ..state_dir import StateDir
 
 FOLLOW_POLL = 0.2
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
-from .messages import chunk
+from .http_heads import chunk
 
 if TYPE_CHECKING:
     from .exchange import Exchange

@@ -90,8 +90,8 @@ class TaskDriver(Protocol):
 
 # name -> "module:class"; each class takes the project's state directory (.bluegreen/).
 DRIVERS = {
-    LocalDriver.PROCESS: "bluegreen.local.process_driver:ProcessDriver",
-    LocalDriver.DOCKER: "bluegreen.local.docker_driver:DockerDriver",
+    LocalDriver.PROCESS: "bluegreen.tasks.process_driver:ProcessDriver",
+    LocalDriver.DOCKER: "bluegreen.tasks.docker_driver:DockerDriver",
 }
 
 
@@ -111,7 +111,7 @@ def driver_for(config: BluegreenConfig, state_dir: Path) -> TaskDriver:
 
 def _docker_answers() -> bool:
     try:
-        docker_module = importlib.import_module("bluegreen.local.docker_driver")
+        docker_module = importlib.import_module("bluegreen.tasks.docker_driver")
     except ImportError:
         return False
     answers: bool = docker_module.engine_answers()

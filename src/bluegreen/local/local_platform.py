@@ -23,7 +23,7 @@ from ..spec.config import BluegreenConfig
 from ..spec.deployment_config import resolve_config
 from ..spec.project import Project
 from ..spec.taskdef import render_taskdef
-from .state_dir import StateDir
+from ..state_dir import StateDir
 
 TIMEOUT = httpx.Timeout(30.0, read=None)
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, cast
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
 from .exchange import Exchange
-from .messages import (
+from .http_heads import (
     CRLF,
     BadRequest,
     error_response,
@@ -37,7 +37,7 @@ from .messages import (
     request_head,
     request_passes,
 )
-from .settings import ProxySettings
+from .proxy_settings import ProxySettings
 
 if TYPE_CHECKING:
     from .listener import Listener
@@ -45,15 +45,15 @@ if TYPE_CHECKING:
     from .write_batch import WriteBatch
 
 
-class Phase(Enum):
+class ReadPhase(Enum):
     IDLE = "idle"  # between requests
     HEAD = "head"  # reading a request head
     BODY = "body"  # reading a request body
 
 
-# The members under module names: on Python 3.11 each `Phase.X` is a lookup
+# The members under module names: on Python 3.11 each `ReadPhase.X` is a lookup
 # costing ~70 ns, and a request reads or sets its phase six times.
-IDLE, HEAD, BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
+IDLE, HEAD, BODY = ReadPhase.IDLE, ReadPhase.HEAD, ReadPhase.BODY
 
 
 BUFFER, UPSTREAM = 1, 2  # why reading from the client is paused

@@ -15,7 +15,7 @@ import asyncio
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from .messages import (
+from .http_heads import (
     CRLF,
     HOP_BY_HOP,
     IDEMPOTENT,

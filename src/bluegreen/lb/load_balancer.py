@@ -22,11 +22,11 @@ from dataclasses import replace
 from prometheus_client import CollectorRegistry, generate_latest
 
 from ..spec.config import HealthCheckConfig
-from .health import HealthChecker
+from .health_check import HealthChecker
 from .listener import Listener
 from .metrics import CHECKPOINT_SECONDS, PrometheusCollector
 from .proxy import ClientConnection
-from .settings import ProxySettings
+from .proxy_settings import ProxySettings
 from .target import Target, TargetState
 from .target_group import TargetGroup
 from .write_batch import WriteBatch

@@ -32,7 +32,7 @@ from docker.models.containers import Container
 
 from ..errors import PlatformError
 from ..images.engine import connect, engine_answers
-from .containers import ContainerPlan, plan_task
+from .container_plan import ContainerPlan, plan_task
 from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
 
 __all__ = ["DockerDriver", "DockerTask", "engine_answers"]
