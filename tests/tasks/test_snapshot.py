@@ -1,4 +1,5 @@
-"""Snapshots: same content, same digest; any change, a new one; the copy is what docker would send."""
+"""Snapshots: same content, same digest; any change, a new one; the copy is
+what `docker build` would send."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ a new one. Hashing a file again is skipped when its size, mtime and inode
 are those recorded the last time, which keeps a deploy of an unchanged
 50 MB tree to a directory walk; as in git's index, a hash taken within
 RACY_NS of the file's last change is not trusted later, since an edit of
-the same size in the same clock tick would leave those numbers unchanged. A snapshot is built in a temporary
-directory and renamed into place, so a crash never leaves half of one under
-its final name.
+the same size in the same clock tick would leave those numbers unchanged.
+A snapshot is built in a temporary directory and renamed into place, so a
+crash never leaves half of one under its final name.
 """
 
 from __future__ import annotations
