@@ -11,12 +11,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bluegreen.engine import inputs
 from bluegreen.engine.actions import Action, Finished, ListenerRole, SetWeights
 from bluegreen.engine.deployment import Deployment, replay
-from bluegreen.engine.deployment_settings import (
-    AutoRollback,
-    DeploymentSettings,
-    ValidationSettings,
-)
-from bluegreen.engine.events import ALL_BLUE, HOOKABLE, Event, EventKind, LifecycleEvent
+from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
+from bluegreen.engine.events import ALL_BLUE, Event, EventKind
 from bluegreen.engine.inputs import (
     Alarm,
     ContinueRequested,
@@ -30,7 +26,7 @@ from bluegreen.engine.inputs import (
     Tick,
     ValidationResult,
 )
-from bluegreen.spec.config import ReadyAction
+from bluegreen.vocabulary import HOOKABLE, AutoRollback, LifecycleEvent, ReadyAction
 
 from .lifecycle import completing_input
 

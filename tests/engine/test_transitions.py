@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bluegreen.engine.actions import LaunchTaskSet, Record
-from bluegreen.engine.events import ALL_BLUE, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.events import ALL_BLUE, EventKind
 from bluegreen.engine.inputs import (
     Alarm,
     ContinueRequested,
@@ -22,6 +22,7 @@ from bluegreen.engine.inputs import (
     ValidationResult,
 )
 from bluegreen.engine.transitions import TRANSITIONS, Phase, Trigger
+from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 from .lifecycle import Driver, alarm, failure_inputs, stop, waiting_settings
 
@@ -142,7 +143,7 @@ def test_ready_wait_shows_ready_and_continue_resumes() -> None:
 
 
 def test_ready_wait_timeout_with_continue_action_reroutes() -> None:
-    from bluegreen.spec.config import ReadyAction
+    from bluegreen.vocabulary import ReadyAction
 
     driver = Driver(waiting_settings(ready_timeout_action=ReadyAction.CONTINUE))
     driver.reach(Phase.READY_WAIT).tick_to_deadline()

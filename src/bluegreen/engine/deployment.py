@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.config import ReadyAction
+from ..vocabulary import ReadyAction, Status, StepStatus
 from .actions import (
     Action,
     Finished,
@@ -33,7 +33,7 @@ from .actions import (
 )
 from .deployment_settings import DeploymentSettings
 from .effects import Effects
-from .events import ALL_GREEN, Event, EventKind, Status, StepStatus, Weights
+from .events import ALL_GREEN, Event, EventKind, Weights
 from .inputs import (
     Alarm,
     ContinueRequested,

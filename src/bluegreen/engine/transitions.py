@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .deployment_settings import AutoRollback
-from .events import LifecycleEvent, Status
+from ..vocabulary import AutoRollback, LifecycleEvent, Status
 
 
 class Phase(StrEnum):

@@ -33,7 +33,7 @@ from ..engine.actions import (
     WatchAlarms,
 )
 from ..engine.deployment import Deployment
-from ..engine.events import Event, EventKind, Status
+from ..engine.events import Event, EventKind
 from ..engine.inputs import (
     ContinueRequested,
     HookFinished,
@@ -49,6 +49,7 @@ from ..lb.load_balancer import Target, TargetState
 from ..shell import run_shell
 from ..spec.config import BluegreenConfig
 from ..tasks.runner import TaskSet
+from ..vocabulary import Status
 from .alarms import watch_alarms
 from .hooks import hook_environment
 from .validation import Command, smoke_command, validate
