@@ -1,8 +1,9 @@
-"""The one event vocabulary every platform emits.
+"""The one event record every platform emits.
 
 The local engine, the CodeDeploy watcher and the ECS watcher all produce
-`Event` records with these names (CodeDeploy's own, same meanings), so the
-live view, `--output json`, history and exit codes are written once.
+`Event` records in the words of `bluegreen.vocabulary` (CodeDeploy's own,
+same meanings), so the live view, `--output json`, history and exit codes
+are written once.
 """
 
 from __future__ import annotations

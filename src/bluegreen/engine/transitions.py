@@ -27,7 +27,7 @@ from .inputs import Input, TaskSetFailed, TaskSetReady, TaskSetRole
 
 
 class Phase(StrEnum):
-    CREATED = "Created"
+    CREATED = Status.CREATED.value
     BEFORE_INSTALL = LifecycleEvent.BEFORE_INSTALL.value
     INSTALL = LifecycleEvent.INSTALL.value
     AFTER_INSTALL = LifecycleEvent.AFTER_INSTALL.value
@@ -38,9 +38,9 @@ class Phase(StrEnum):
     ALLOW_TRAFFIC = LifecycleEvent.ALLOW_TRAFFIC.value
     AFTER_ALLOW_TRAFFIC = LifecycleEvent.AFTER_ALLOW_TRAFFIC.value
     TERMINATION_WAIT = "TerminationWait"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-    STOPPED = "Stopped"
+    SUCCEEDED = Status.SUCCEEDED.value
+    FAILED = Status.FAILED.value
+    STOPPED = Status.STOPPED.value
 
     @property
     def lifecycle_event(self) -> LifecycleEvent | None:
