@@ -51,18 +51,14 @@ from .inputs import (
     Tick,
     ValidationResult,
 )
-from .rejections import IllegalInput, RejectedInput, StaleInput
+from .rejections import RejectedInput, check_taken
 from .transitions import (
-    ACCEPTED,
     ENDINGS,
-    LATE_IS_STALE,
     ROLLBACK_RULES,
-    STALE,
     TRANSITIONS,
     Phase,
     Trigger,
     deadline_rule,
-    kind_of,
 )
 
 Found = tuple[Trigger, str] | None
@@ -144,7 +140,7 @@ class Deployment:
 
         Raises `RejectedInput` (`IllegalInput` or `StaleInput`) for an input
         the current phase does not take; the deployment is then unchanged."""
-        self._check(item)
+        check_taken(item, self.phase, self._deadline)
         self.inputs.append(item)
         self.effects.begin(item.at)
         found = self._interpret(item)
@@ -153,18 +149,6 @@ class Deployment:
         return self.effects.actions
 
     # -- what an input amounts to ---------------------------------------------
-
-    def _check(self, item: Input) -> None:
-        """Raise unless the current phase takes `item` (the tables in transitions.py)."""
-        kind, phase = kind_of(item), self.phase
-        if phase in STALE[kind]:
-            raise StaleInput(item, phase)
-        if phase not in ACCEPTED[kind]:
-            raise IllegalInput(item, phase)
-        if isinstance(item, HookFinished) and item.event is not phase.lifecycle_event:
-            raise IllegalInput(item, phase, f"the running hook is {phase.lifecycle_event}")
-        if kind in LATE_IS_STALE and not self._in_time(item.at):
-            raise StaleInput(item, phase, f"stamped after the deadline {self._deadline:g}")
 
     def _interpret(self, item: Input) -> Found:
         handler = _INTERPRETERS[type(item)]
@@ -229,9 +213,6 @@ class Deployment:
         event = phase.lifecycle_event
         hook_timeout = s.hooks.get(event) if event else None
         return rule.trigger, rule.reason.format(s=s, event=event, hook_timeout=hook_timeout)
-
-    def _in_time(self, at: float) -> bool:
-        return self._deadline is None or at <= self._deadline
 
     # -- moving between phases ------------------------------------------------
 

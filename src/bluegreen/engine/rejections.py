@@ -1,4 +1,4 @@
-"""The errors `Deployment.handle` raises for an input its phase does not take.
+"""Inputs a phase does not take: the check, and the errors `Deployment.handle` raises.
 
 As in h11, where sending something the protocol state forbids raises
 `LocalProtocolError`, an input the current phase cannot take is an error
@@ -13,8 +13,8 @@ action is returned, and `replay` skips the input as the original did.
 
 from __future__ import annotations
 
-from .inputs import Input
-from .transitions import Phase
+from .inputs import HookFinished, Input
+from .transitions import ACCEPTED, LATE_IS_STALE, STALE, Phase, kind_of
 
 
 class RejectedInput(Exception):
@@ -40,3 +40,16 @@ class StaleInput(RejectedInput):
     """The input raced with the end of its phase and means nothing now."""
 
     verdict = "stale"
+
+
+def check_taken(item: Input, phase: Phase, deadline: float | None) -> None:
+    """Raise unless `phase` (waiting until `deadline`) takes `item`, per the tables."""
+    kind = kind_of(item)
+    if phase in STALE[kind]:
+        raise StaleInput(item, phase)
+    if phase not in ACCEPTED[kind]:
+        raise IllegalInput(item, phase)
+    if isinstance(item, HookFinished) and item.event is not phase.lifecycle_event:
+        raise IllegalInput(item, phase, f"the running hook is {phase.lifecycle_event}")
+    if kind in LATE_IS_STALE and deadline is not None and item.at > deadline:
+        raise StaleInput(item, phase, f"stamped after the deadline {deadline:g}")
