@@ -33,7 +33,7 @@ from ..engine.actions import (
     WatchAlarms,
 )
 from ..engine.deployment import Deployment
-from ..engine.events import Event, EventKind, Status
+from ..engine.events import Event, EventKind
 from ..engine.inputs import (
     ContinueRequested,
     HookFinished,
@@ -45,10 +45,12 @@ from ..engine.inputs import (
     TaskSetRole,
     Tick,
 )
+from ..engine.rejections import RejectedInput
 from ..lb.load_balancer import Target, TargetState
 from ..shell import run_shell
 from ..spec.config import BluegreenConfig
 from ..tasks.runner import TaskSet
+from ..vocabulary import Status
 from .alarms import watch_alarms
 from .hooks import hook_environment
 from .validation import Command, smoke_command, validate
@@ -116,7 +118,12 @@ class Controller:
         while True:
             item = await self.queue.get()
             self.service.store.append_input(self.deployment_id, inputs.to_dict(item))
-            for action in self.deployment.handle(item):
+            try:
+                actions = self.deployment.handle(item)
+            except RejectedInput as exc:  # a late probe, a continue while not waiting
+                self.service.record(self._event(EventKind.MESSAGE, f"ignored: {exc}"))
+                continue
+            for action in actions:
                 await self._perform(action)
                 if isinstance(action, Finished):
                     return action.status

@@ -21,13 +21,14 @@ from typing import Any
 
 from ..engine.actions import ListenerRole
 from ..engine.deployment import Deployment
-from ..engine.deployment_settings import DeploymentSettings
-from ..engine.events import Event, EventKind, Status
+from ..engine.events import Event, EventKind
 from ..errors import PlatformError, UsageError
 from ..lb.load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
 from ..spec.config import BluegreenConfig
+from ..spec.engine_settings import deployment_settings
 from ..tasks.driver import TaskDriver
 from ..tasks.runner import Runner, TaskSet
+from ..vocabulary import Status
 from .controller import Controller
 from .recovery import interrupted_message, settings_to_json
 from .store import Store
@@ -179,7 +180,7 @@ class LocalService:
             )
         revision = self.store.register_revision(taskdef)
         blue = self.live.revision if self.live else None
-        settings = DeploymentSettings.from_config(config, revision, blue)
+        settings = deployment_settings(config, revision, blue)
         if all_at_once:
             settings = dataclasses.replace(
                 settings, schedule=((0.0, 100),), config_name="all at once (rollback)"
