@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 from bluegreen.spec.config import BluegreenConfig
+from bluegreen.spec.task_definition import TaskDefinition
 from bluegreen.tasks.driver import RunningTask
 from bluegreen.tasks.process_driver import ProcessDriver
 from bluegreen.tasks.runner import RestartPolicy, Runner
 
 from .harness import APP, TASKDEF
+
+TYPED = TaskDefinition.from_document(TASKDEF)
 
 
 def runner(tmp_path: Path) -> Runner:
@@ -32,7 +35,7 @@ def test_a_crashed_task_is_restarted_on_a_new_port(tmp_path: Path) -> None:
     async def scenario() -> None:
         started: asyncio.Queue[RunningTask] = asyncio.Queue()
         exits: list[int] = []
-        task_set = runner(tmp_path).task_set("a", "web:1", TASKDEF, count=1)
+        task_set = runner(tmp_path).task_set("a", "web:1", TYPED, count=1)
 
         async def on_start(task: RunningTask) -> None:
             await started.put(task)
@@ -55,7 +58,7 @@ def test_a_crashed_task_is_restarted_on_a_new_port(tmp_path: Path) -> None:
 
 
 def test_task_environment_comes_from_the_task_definition(tmp_path: Path) -> None:
-    spec = runner(tmp_path).spec("web:1", TASKDEF)
+    spec = runner(tmp_path).spec("web:1", TYPED)
     assert spec.env["APP_VERSION"] == "${APP_VERSION:-v1}"  # rendered earlier, by the client
     assert spec.env["PORT"] == str(spec.host_port)
     assert spec.stop_timeout == 2

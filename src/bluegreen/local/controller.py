@@ -178,7 +178,7 @@ class Controller:
         return task
 
     async def _launch(self, role: TaskSetRole, revision: str, count: int) -> None:
-        taskdef = self.service.store.taskdef(revision)
+        taskdef = self.service.task_definition(revision)
         if taskdef is None or role is not TaskSetRole.GREEN:
             self.submit(TaskSetFailed(time.time(), role, f"cannot launch {role} {revision}"))
             return

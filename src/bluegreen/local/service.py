@@ -26,6 +26,7 @@ from ..engine.events import Event, EventKind, Status
 from ..errors import PlatformError, UsageError
 from ..lb.load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
 from ..spec.config import BluegreenConfig
+from ..spec.task_definition import TaskDefinition
 from ..tasks.driver import TaskDriver
 from ..tasks.runner import Runner, TaskSet
 from .controller import Controller
@@ -91,7 +92,7 @@ class LocalService:
     async def _restore_stable(self) -> None:
         """Serve the stable revision again, once its targets pass the health check anew."""
         revision = self.store.stable_revision
-        taskdef = self.store.taskdef(revision) if revision else None
+        taskdef = self.task_definition(revision)
         if revision is None or taskdef is None:
             return
         task_set = await self.launch(self.live_group, revision, taskdef)
@@ -115,8 +116,13 @@ class LocalService:
 
     # -- task sets and routing ---------------------------------------------------
 
+    def task_definition(self, revision: str | None) -> TaskDefinition | None:
+        """A registered revision's task definition, typed for the runner."""
+        document = self.store.taskdef(revision) if revision else None
+        return TaskDefinition.from_document(document) if document else None
+
     async def launch(
-        self, group_name: str, revision: str, taskdef: Mapping[str, Any], count: int | None = None
+        self, group_name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
     ) -> TaskSet:
         """Start a task set whose tasks register in `group_name` as they come and go."""
         group = self.groups[group_name]
@@ -177,6 +183,8 @@ class LocalService:
                 f"deployment {self.controller.deployment.deployment_id} is in flight; "
                 "wait for it, or `bluegreen stop` it first"
             )
+        # Typed here, at the API, so a document the runner can't run is refused now.
+        TaskDefinition.from_document(taskdef).container(config.service.container)
         revision = self.store.register_revision(taskdef)
         blue = self.live.revision if self.live else None
         settings = DeploymentSettings.from_config(config, revision, blue)

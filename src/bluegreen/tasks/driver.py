@@ -4,7 +4,7 @@ The runner decides *what* runs and *when* (desired count, restarts with
 backoff, stop on termination); a driver only knows *how* to run one task:
 as a process group on this machine (`process_driver`) or as a container
 (`docker_driver`). Everything a driver needs is in `TaskSpec`, already
-rendered, so drivers never read the user's files.
+rendered and typed, so drivers never read the user's files.
 
 All methods are coroutines: the daemon runs everything in one asyncio loop,
 and a driver with a blocking client (the Docker SDK) wraps its calls in
@@ -17,10 +17,11 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..errors import PlatformError
 from ..spec.config import BluegreenConfig, LocalDriver, LocalNetwork
+from ..spec.task_definition import ContainerDefinition
 
 LABEL_PROJECT = "bluegreen.project"
 LABEL_REVISION = "bluegreen.revision"
@@ -29,7 +30,7 @@ LABEL_TASK = "bluegreen.task"
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One task to start: the rendered container definitions plus where it listens.
+    """One task to start: the task definition's containers plus where it listens.
 
     `host_port` is a free port on 127.0.0.1 picked by the runner; the task
     must serve the load-balanced container's port there (a process gets it
@@ -41,8 +42,9 @@ class TaskSpec:
     task_id: str
     revision: str
     project_dir: Path
-    container_definitions: tuple[Mapping[str, Any], ...]
+    containers: tuple[ContainerDefinition, ...]
     container: str
+    """The load-balanced container's name."""
     container_port: int
     host_port: int
     env: Mapping[str, str]
@@ -51,7 +53,6 @@ class TaskSpec:
     workdir: Path | None
     log_path: Path
     stop_timeout: float
-    image: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     network: LocalNetwork = LocalNetwork.PUBLISH
     """`local.network`; only containers care: publish `container_port`, or share the host's."""

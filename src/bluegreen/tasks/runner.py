@@ -5,7 +5,7 @@ exponential backoff so a crash loop costs little; it reports every start
 and exit to its owner (the controller registers and deregisters targets in
 the load balancer and decides when a crash loop means the set failed).
 The runner picks a free port per task and builds the `TaskSpec` from the
-rendered task definition; a driver runs it.
+typed task definition; a driver runs it.
 """
 
 from __future__ import annotations
@@ -14,17 +14,14 @@ import asyncio
 import contextlib
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..errors import PlatformError
 from ..spec.config import BluegreenConfig
+from ..spec.task_definition import ContainerDefinition, TaskDefinition
 from .dockerfile import read_dockerfile
 from .driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, RunningTask, TaskDriver, TaskSpec
-
-ECS_DEFAULT_STOP_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -43,12 +40,13 @@ class TaskSet:
     """The tasks of one revision: started together, restarted while live, stopped together."""
 
     def __init__(
-        self, name: str, revision: str, runner: Runner, taskdef: Mapping[str, Any], count: int
+        self, name: str, revision: str, runner: Runner, taskdef: TaskDefinition, count: int
     ) -> None:
         self.name = name
         self.revision = revision
         self.runner = runner
         self.taskdef = taskdef
+        self.container = runner.container(taskdef)
         self.count = count
         self.tasks: dict[int, RunningTask] = {}
         self.on_start: TaskCallback | None = None
@@ -70,7 +68,7 @@ class TaskSet:
         if deregister:
             for task in tasks:
                 await deregister(task)
-        timeout = self.runner.stop_timeout(self.taskdef)
+        timeout = self.container.stop_timeout
         await asyncio.gather(*(t.stop(timeout) for t in tasks), return_exceptions=True)
         await asyncio.gather(*self._loops, return_exceptions=True)
 
@@ -112,33 +110,32 @@ class Runner:
         self.dockerfile = read_dockerfile(project_dir)
 
     def task_set(
-        self, name: str, revision: str, taskdef: Mapping[str, Any], count: int | None = None
+        self, name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
     ) -> TaskSet:
+        """A task set of `revision`; SpecError if it lacks the load-balanced container."""
         return TaskSet(name, revision, self, taskdef, count or self.config.service.desired_count)
 
-    async def start_task(self, revision: str, taskdef: Mapping[str, Any]) -> RunningTask:
+    async def start_task(self, revision: str, taskdef: TaskDefinition) -> RunningTask:
         return await self.driver.start(self.spec(revision, taskdef))
 
-    def spec(self, revision: str, taskdef: Mapping[str, Any]) -> TaskSpec:
+    def spec(self, revision: str, taskdef: TaskDefinition) -> TaskSpec:
         container = self.container(taskdef)
         task_id = f"{revision.replace(':', '-')}-{uuid.uuid4().hex[:8]}"
         port = free_port()
-        environment = {e["name"]: str(e["value"]) for e in container.get("environment", [])}
-        env = {**self.dockerfile.env, **environment, "PORT": str(port)}
+        env = {**self.dockerfile.env, **container.env, "PORT": str(port)}
         return TaskSpec(
             task_id=task_id,
             revision=revision,
             project_dir=self.project_dir,
-            container_definitions=tuple(taskdef.get("containerDefinitions", ())),
-            container=self.config.service.container,
+            containers=taskdef.container_definitions,
+            container=container.name,
             container_port=self.config.service.container_port,
             host_port=port,
             env=env,
             command=self.config.local.command or self.dockerfile.command,
             workdir=None,
             log_path=self.log_dir(revision) / f"{task_id}.log",
-            stop_timeout=self.stop_timeout(taskdef),
-            image=container.get("image"),
+            stop_timeout=container.stop_timeout,
             labels={
                 LABEL_PROJECT: str(self.project_dir),
                 LABEL_REVISION: revision,
@@ -147,16 +144,9 @@ class Runner:
             network=self.config.local.network,
         )
 
-    def container(self, taskdef: Mapping[str, Any]) -> Mapping[str, Any]:
-        name = self.config.service.container
-        for container in taskdef.get("containerDefinitions", ()):
-            if container.get("name") == name:
-                return dict(container)
-        raise PlatformError(f"the task definition has no container named {name!r}")
-
-    def stop_timeout(self, taskdef: Mapping[str, Any]) -> float:
-        timeout = self.container(taskdef).get("stopTimeout", ECS_DEFAULT_STOP_TIMEOUT)
-        return float(timeout)
+    def container(self, taskdef: TaskDefinition) -> ContainerDefinition:
+        """The load-balanced container (`service.container`)."""
+        return taskdef.container(self.config.service.container)
 
     def log_dir(self, revision: str) -> Path:
         return self.state_dir / "logs" / revision.replace(":", "-")
