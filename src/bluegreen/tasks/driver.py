@@ -4,7 +4,10 @@ The runner decides *what* runs and *when* (desired count, restarts with
 backoff, stop on termination); a driver only knows *how* to run one task:
 as a process group on this machine (`process_driver`) or as a container
 (`docker_driver`). Everything a driver needs is in `TaskSpec`, already
-rendered and typed, so drivers never read the user's files.
+rendered and typed, so drivers never read the user's files. Which driver a
+project gets is `drivers.py`'s choice; this module holds only the interface
+the drivers implement, so that none of them imports the module that
+imports it.
 
 All methods are coroutines: the daemon runs everything in one asyncio loop,
 and a driver with a blocking client (the Docker SDK) wraps its calls in
@@ -13,14 +16,12 @@ and a driver with a blocking client (the Docker SDK) wraps its calls in
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import PlatformError
-from ..spec.config import BluegreenConfig, LocalDriver, LocalNetwork
+from ..spec.config import LocalNetwork
 from ..spec.task_definition import ContainerDefinition
 
 LABEL_PROJECT = "bluegreen.project"
@@ -87,33 +88,3 @@ class TaskDriver(Protocol):
 
     async def cleanup_orphans(self, project_key: str) -> int:
         """Kill what a crashed daemon of this project left running; how many were found."""
-
-
-# name -> "module:class"; each class takes the project's state directory (.bluegreen/).
-DRIVERS = {
-    LocalDriver.PROCESS: "bluegreen.tasks.process_driver:ProcessDriver",
-    LocalDriver.DOCKER: "bluegreen.tasks.docker_driver:DockerDriver",
-}
-
-
-def driver_for(config: BluegreenConfig, state_dir: Path) -> TaskDriver:
-    """The driver `local.driver` asks for; `auto` is Docker when an engine answers."""
-    choice = config.local.driver
-    if choice is LocalDriver.AUTO:
-        choice = LocalDriver.DOCKER if _docker_answers() else LocalDriver.PROCESS
-    module_name, _, class_name = DRIVERS[choice].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise PlatformError(f"the {choice.value} driver is not available: {exc}") from exc
-    driver: TaskDriver = getattr(module, class_name)(state_dir)
-    return driver
-
-
-def _docker_answers() -> bool:
-    try:
-        docker_module = importlib.import_module("bluegreen.tasks.docker_driver")
-    except ImportError:
-        return False
-    answers: bool = docker_module.engine_answers()
-    return answers
