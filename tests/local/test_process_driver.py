@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bluegreen.tasks.driver import TaskSpec
 from bluegreen.tasks.process_driver import ProcessDriver
@@ -80,3 +83,20 @@ def test_orphans_of_a_previous_driver_are_killed(tmp_path: Path) -> None:
         assert not list((tmp_path / "state" / "tasks").iterdir())
 
     asyncio.run(scenario())
+
+
+def test_the_task_runs_the_users_python_not_bluegreens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's virtualenv, first on their PATH, is the one a task's `python` comes from."""
+    user_venv = tmp_path / "user-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(user_venv)], check=True)
+    monkeypatch.setenv("PATH", f"{user_venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    command = "python -c 'import sys; print(\"prefix\", sys.prefix)'"
+
+    async def scenario() -> None:
+        task = await ProcessDriver(tmp_path / "state").start(spec(tmp_path, command))
+        assert await task.wait() == 0
+
+    asyncio.run(scenario())
+    assert f"prefix {user_venv}\n" in (tmp_path / "logs" / "web-1-abc.log").read_text()

@@ -6,6 +6,11 @@ SIGTERM to the group, SIGKILL after `stop_timeout`. A pid file per task in
 `.bluegreen/tasks/` lets a restarted daemon find and kill what a crashed
 one left behind; the task's environment carries its id, so a recycled pid
 is never mistaken for ours.
+
+A task gets the environment of whoever started the daemon (their PATH,
+their virtualenv) plus its task definition's: `python` or `gunicorn` in a
+command are the user's, never the ones beside bluegreen's own interpreter,
+which lack the user's packages.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from pathlib import Path
 
 from ..errors import PlatformError
@@ -74,7 +78,7 @@ class ProcessDriver:
             )
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id, "PATH": _path()}
+        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id}
         with spec.log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
                 "/bin/sh",
@@ -102,11 +106,6 @@ class ProcessDriver:
                     found += 1
             pid_file.unlink(missing_ok=True)
         return found
-
-
-def _path() -> str:
-    """Tools installed beside bluegreen (gunicorn in its virtualenv) come first."""
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
 def _is_our_group(pgid: int, task_id: str) -> bool:
