@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bluegreen.errors import PlatformError
 from bluegreen.tasks.driver import TaskSpec
 from bluegreen.tasks.process_driver import ProcessDriver
 from bluegreen.tasks.runner import free_port
@@ -100,3 +102,14 @@ def test_the_task_runs_the_users_python_not_bluegreens(
 
     asyncio.run(scenario())
     assert f"prefix {user_venv}\n" in (tmp_path / "logs" / "web-1-abc.log").read_text()
+
+
+def test_a_task_that_cannot_be_started_is_a_platform_error_naming_why(tmp_path: Path) -> None:
+    missing = tmp_path / "not-there"
+    task = dataclasses.replace(spec(tmp_path, "true"), workdir=missing)
+
+    async def scenario() -> None:
+        with pytest.raises(PlatformError, match=f"web-1-abc could not start: .*{missing}"):
+            await ProcessDriver(tmp_path / "state").start(task)
+
+    asyncio.run(scenario())

@@ -279,6 +279,11 @@ class Controller:
             details=details or {},
         )
 
+    def task_set_failed(self, group: str, why: str) -> None:
+        """A task could not be started at all: the set fails now, not at the install timeout."""
+        role = TaskSetRole.GREEN if group == self.green_group else TaskSetRole.BLUE
+        self.submit(TaskSetFailed(at=time.time(), task_set=role, why=why))
+
     def task_exited(self, group: str, task: Any, code: int) -> None:
         if group != self.green_group or self.ready_reported:
             return

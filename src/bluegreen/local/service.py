@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Mapping
@@ -32,6 +33,8 @@ from ..tasks.runner import Runner, TaskSet
 from .controller import Controller
 from .recovery import interrupted_message, settings_to_json
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 GROUPS = ("a", "b")
 RESTORE_TIMEOUT = 120.0
@@ -98,7 +101,11 @@ class LocalService:
         task_set = await self.launch(self.live_group, revision, taskdef)
         group = self.groups[self.live_group]
         deadline = time.monotonic() + RESTORE_TIMEOUT
-        while group.healthy_count < task_set.count and time.monotonic() < deadline:
+        while (
+            group.healthy_count < task_set.count
+            and task_set.failure is None
+            and time.monotonic() < deadline
+        ):
             await asyncio.sleep(0.02)
         self.live = task_set
         self.route({self.live_group: 100})
@@ -138,7 +145,13 @@ class LocalService:
             if self.controller:
                 self.controller.task_exited(group_name, task, code)
 
-        task_set.on_start, task_set.on_exit = registered, exited
+        async def failed(why: str) -> None:
+            if self.controller:
+                self.controller.task_set_failed(group_name, why)
+            else:
+                log.error("task set %s of %s could not start: %s", group_name, revision, why)
+
+        task_set.on_start, task_set.on_exit, task_set.on_failure = registered, exited, failed
         await task_set.start()
         return task_set
 

@@ -79,18 +79,21 @@ class ProcessDriver:
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id}
-        with spec.log_path.open("ab") as log:
-            process = await asyncio.create_subprocess_exec(
-                "/bin/sh",
-                "-c",
-                spec.command,
-                cwd=spec.workdir or spec.project_dir,
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
+        try:
+            with spec.log_path.open("ab") as log:
+                process = await asyncio.create_subprocess_exec(
+                    "/bin/sh",
+                    "-c",
+                    spec.command,
+                    cwd=spec.workdir or spec.project_dir,
+                    env=env,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            raise PlatformError(f"task {spec.task_id} could not start: {exc}") from exc
         pid_file = self.pid_dir / f"{spec.task_id}.pid"
         pid_file.write_text(str(process.pid))
         return ProcessTask(spec, process, pid_file)

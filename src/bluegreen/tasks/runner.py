@@ -4,6 +4,9 @@ Like an ECS service, a live task set restarts a task that exits, with
 exponential backoff so a crash loop costs little; it reports every start
 and exit to its owner (the controller registers and deregisters targets in
 the load balancer and decides when a crash loop means the set failed).
+A task the driver cannot start at all (no command, an image the engine
+can't pull, a directory that isn't there) is not retried: the set reports
+the driver's error at once, since the next attempt would fail the same way.
 The runner picks a free port per task and builds the `TaskSpec` from the
 typed task definition; a driver runs it.
 """
@@ -18,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import PlatformError
 from ..spec.config import BluegreenConfig
 from ..spec.task_definition import ContainerDefinition, TaskDefinition
 from .dockerfile import read_dockerfile
@@ -34,6 +38,7 @@ class RestartPolicy:
 
 TaskCallback = Callable[[RunningTask], Awaitable[None]]
 ExitCallback = Callable[[RunningTask, int], Awaitable[None]]
+FailureCallback = Callable[[str], Awaitable[None]]
 
 
 class TaskSet:
@@ -51,6 +56,9 @@ class TaskSet:
         self.tasks: dict[int, RunningTask] = {}
         self.on_start: TaskCallback | None = None
         self.on_exit: ExitCallback | None = None
+        self.on_failure: FailureCallback | None = None
+        self.failure: str | None = None
+        """The driver's error when a task could not be started; no slot restarts after it."""
         self._loops: list[asyncio.Task[None]] = []
         self.live = False
 
@@ -75,9 +83,13 @@ class TaskSet:
     async def _keep(self, slot: int) -> None:
         delay = self.runner.restart.first_delay
         loop = asyncio.get_running_loop()
-        while self.live:
+        while self.live and self.failure is None:
             started = loop.time()
-            task = await self.runner.start_task(self.revision, self.taskdef)
+            try:
+                task = await self.runner.start_task(self.revision, self.taskdef)
+            except PlatformError as exc:
+                await self._failed(str(exc))
+                return
             self.tasks[slot] = task
             if self.on_start:
                 await self.on_start(task)
@@ -91,6 +103,14 @@ class TaskSet:
                 delay = self.runner.restart.first_delay
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.runner.restart.max_delay)
+
+    async def _failed(self, why: str) -> None:
+        """Report the first start failure once; the other slots stop restarting too."""
+        if self.failure is not None:
+            return
+        self.failure = why
+        if self.on_failure:
+            await self.on_failure(why)
 
 
 class Runner:
