@@ -88,19 +88,34 @@ def test_a_task_that_cannot_start_fails_the_set_once_without_restarts(tmp_path: 
     asyncio.run(scenario())
 
 
-def test_a_deploy_whose_tasks_cannot_start_fails_naming_the_drivers_error(
-    tmp_path: Path,
-) -> None:
-    """Not "not healthy within 20s" (the install timeout): the driver's own words."""
+def first_deploy(tmp_path: Path, command_line: str) -> str:
+    """The output of a failed first deploy whose `[local] command` line is `command_line`."""
     project = make_project(tmp_path / "project")
     config = project.dir / "bluegreen.toml"
     lines = config.read_text().splitlines()
-    config.write_text("\n".join(line for line in lines if not line.startswith("command =")))
+    config.write_text(
+        "\n".join(command_line if line.startswith("command =") else line for line in lines)
+    )
     project.cli("up")
     try:
         result = project.cli("deploy", check=False)
     finally:
         project.cli("down", check=False)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "green task set failed: no command for task web-1-" in result.stdout
-    assert "not healthy within" not in result.stdout
+    assert "not healthy within" not in result.stdout, "failed at the install timeout"
+    return result.stdout
+
+
+def test_a_deploy_whose_tasks_cannot_start_fails_naming_the_drivers_error(
+    tmp_path: Path,
+) -> None:
+    output = first_deploy(tmp_path, "")
+    assert "green task set failed: no command for task web-1-" in output
+
+
+def test_a_command_that_is_not_found_fails_the_deploy_with_the_shells_words(
+    tmp_path: Path,
+) -> None:
+    output = first_deploy(tmp_path, 'command = "no-such-command-here --port $PORT"')
+    assert "green task set failed: tasks exited 3 times (last exit code 127" in output
+    assert "no-such-command-here: not found" in output

@@ -49,6 +49,7 @@ from ..lb.load_balancer import Target, TargetState
 from ..shell import run_shell
 from ..spec.config import BluegreenConfig
 from ..tasks.runner import TaskSet
+from ..tasks.task_logs import tail
 from .alarms import watch_alarms
 from .hooks import hook_environment
 from .validation import Command, smoke_command, validate
@@ -289,5 +290,7 @@ class Controller:
             return
         self.crashes += 1
         if self.crashes == CRASHES_BEFORE_FAILED:
-            why = f"tasks exited {self.crashes} times (last exit code {code}); see `bluegreen logs`"
+            output = tail(task.log_path)
+            last = f"last exit code {code}" + (f", last output: {output}" if output else "")
+            why = f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
             self.submit(TaskSetFailed(at=time.time(), task_set=TaskSetRole.GREEN, why=why))

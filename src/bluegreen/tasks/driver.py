@@ -65,6 +65,8 @@ class RunningTask(Protocol):
     task_id: str
     host: str
     port: int
+    log_path: Path
+    """The task's output (every container's, for a Docker task)."""
 
     @property
     def alive(self) -> bool: ...

@@ -32,6 +32,7 @@ class ProcessTask:
         self.task_id = spec.task_id
         self.host = "127.0.0.1"
         self.port = spec.host_port
+        self.log_path = spec.log_path
         self.process = process
         self.pid_file = pid_file
 
