@@ -50,6 +50,7 @@ from ..lb.load_balancer import Target, TargetState
 from ..shell import run_shell
 from ..spec.config import BluegreenConfig
 from ..tasks.runner import TaskSet
+from ..tasks.task_logs import tail
 from ..vocabulary import Status
 from .alarms import watch_alarms
 from .hooks import hook_environment
@@ -185,7 +186,7 @@ class Controller:
         return task
 
     async def _launch(self, role: TaskSetRole, revision: str, count: int) -> None:
-        taskdef = self.service.store.taskdef(revision)
+        taskdef = self.service.task_definition(revision)
         if taskdef is None or role is not TaskSetRole.GREEN:
             self.submit(TaskSetFailed(time.time(), role, f"cannot launch {role} {revision}"))
             return
@@ -286,10 +287,17 @@ class Controller:
             details=details or {},
         )
 
+    def task_set_failed(self, group: str, why: str) -> None:
+        """A task could not be started at all: the set fails now, not at the install timeout."""
+        role = TaskSetRole.GREEN if group == self.green_group else TaskSetRole.BLUE
+        self.submit(TaskSetFailed(at=time.time(), task_set=role, why=why))
+
     def task_exited(self, group: str, task: Any, code: int) -> None:
         if group != self.green_group or self.ready_reported:
             return
         self.crashes += 1
         if self.crashes == CRASHES_BEFORE_FAILED:
-            why = f"tasks exited {self.crashes} times (last exit code {code}); see `bluegreen logs`"
+            output = tail(task.log_path)
+            last = f"last exit code {code}" + (f", last output: {output}" if output else "")
+            why = f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
             self.submit(TaskSetFailed(at=time.time(), task_set=TaskSetRole.GREEN, why=why))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Mapping
@@ -26,12 +27,15 @@ from ..errors import PlatformError, UsageError
 from ..lb.load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
 from ..spec.config import BluegreenConfig
 from ..spec.engine_settings import deployment_settings
+from ..spec.task_definition import TaskDefinition
 from ..tasks.driver import TaskDriver
 from ..tasks.runner import Runner, TaskSet
 from ..vocabulary import Status
 from .controller import Controller
 from .recovery import interrupted_message, settings_to_json
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 GROUPS = ("a", "b")
 RESTORE_TIMEOUT = 120.0
@@ -92,13 +96,17 @@ class LocalService:
     async def _restore_stable(self) -> None:
         """Serve the stable revision again, once its targets pass the health check anew."""
         revision = self.store.stable_revision
-        taskdef = self.store.taskdef(revision) if revision else None
+        taskdef = self.task_definition(revision)
         if revision is None or taskdef is None:
             return
         task_set = await self.launch(self.live_group, revision, taskdef)
         group = self.groups[self.live_group]
         deadline = time.monotonic() + RESTORE_TIMEOUT
-        while group.healthy_count < task_set.count and time.monotonic() < deadline:
+        while (
+            group.healthy_count < task_set.count
+            and task_set.failure is None
+            and time.monotonic() < deadline
+        ):
             await asyncio.sleep(0.02)
         self.live = task_set
         self.route({self.live_group: 100})
@@ -116,8 +124,13 @@ class LocalService:
 
     # -- task sets and routing ---------------------------------------------------
 
+    def task_definition(self, revision: str | None) -> TaskDefinition | None:
+        """A registered revision's task definition, typed for the runner."""
+        document = self.store.taskdef(revision) if revision else None
+        return TaskDefinition.from_document(document) if document else None
+
     async def launch(
-        self, group_name: str, revision: str, taskdef: Mapping[str, Any], count: int | None = None
+        self, group_name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
     ) -> TaskSet:
         """Start a task set whose tasks register in `group_name` as they come and go."""
         group = self.groups[group_name]
@@ -133,7 +146,13 @@ class LocalService:
             if self.controller:
                 self.controller.task_exited(group_name, task, code)
 
-        task_set.on_start, task_set.on_exit = registered, exited
+        async def failed(why: str) -> None:
+            if self.controller:
+                self.controller.task_set_failed(group_name, why)
+            else:
+                log.error("task set %s of %s could not start: %s", group_name, revision, why)
+
+        task_set.on_start, task_set.on_exit, task_set.on_failure = registered, exited, failed
         await task_set.start()
         return task_set
 
@@ -178,6 +197,8 @@ class LocalService:
                 f"deployment {self.controller.deployment.deployment_id} is in flight; "
                 "wait for it, or `bluegreen stop` it first"
             )
+        # Typed here, at the API, so a document the runner can't run is refused now.
+        TaskDefinition.from_document(taskdef).container(config.service.container)
         revision = self.store.register_revision(taskdef)
         blue = self.live.revision if self.live else None
         settings = deployment_settings(config, revision, blue)

@@ -230,12 +230,3 @@ def _lb_problems(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str
         message = "the load-balanced container must be essential"
         problems.append(Problem(shown_as, f"containerDefinitions[{index}].essential", message))
     return problems
-
-
-def lb_container(taskdef: Mapping[str, Any], config: BluegreenConfig) -> dict[str, Any]:
-    """The container definition the load balancer sends traffic to."""
-    for container in taskdef.get("containerDefinitions", []):
-        if container.get("name") == config.service.container:
-            return dict(container)
-    problem = Problem("taskdef.json", "containerDefinitions", f"no {config.service.container!r}")
-    raise SpecError(problem)

@@ -61,6 +61,7 @@ class DockerTask:
         self.task_id = spec.task_id
         self.host = "127.0.0.1"
         self.port = spec.host_port
+        self.log_path = spec.log_path
         self.spec = spec
         self.containers = containers
         self.executor = executor
