@@ -20,11 +20,12 @@ from ..engine.events import Event, Status
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.config import ReadyAction
-from ..spec.deployment_config import DeploymentConfig, ShiftType
+from ..spec.deployment_config import DeploymentConfig
 from . import ecs_reading as reading
 from .base import AwsPlatform
 from .progress import Snapshot
 from .session import aws_errors
+from .shift_settings import ecs_strategy
 
 DESCRIBE_BATCH = 20
 # ECS refuses BLUE_GREEN while earlySuccessCriteria (a ROLLING setting) is set;
@@ -42,19 +43,6 @@ def minutes(seconds: float, most: int = MAX_BAKE_MINUTES) -> int:
     return min(most, math.ceil(seconds / 60))
 
 
-def ecs_strategy(shift: DeploymentConfig) -> dict[str, Any]:
-    """UpdateService's strategy keys for a deployment config (minutes, rounded up)."""
-    if shift.type is ShiftType.LINEAR:
-        linear = {"stepPercent": float(max(3, shift.percent))}
-        linear["stepBakeTimeInMinutes"] = minutes(shift.interval)
-        return {"strategy": "LINEAR", "linearConfiguration": linear}
-    if shift.type is ShiftType.CANARY:
-        canary = {"canaryPercent": float(shift.percent)}
-        canary["canaryBakeTimeInMinutes"] = minutes(shift.interval)
-        return {"strategy": "CANARY", "canaryConfiguration": canary}
-    return {"strategy": "BLUE_GREEN"}
-
-
 class EcsPlatform(AwsPlatform):
     name = "aws-ecs"
 
@@ -66,22 +54,21 @@ class EcsPlatform(AwsPlatform):
 
     def deploy(self, request: DeployRequest) -> str:
         self._wait_for_slot(request.wait_for_slot)
+        settings = self.deployment_configuration(self.shift(request))
         arn = self.register_task_definition(request)
         with aws_errors("updating the service"), self._gate_hook_removed_on_error():
             self.aws.ecs.update_service(
-                **self.where,
-                taskDefinition=arn,
-                deploymentConfiguration=self.deployment_configuration(),
+                **self.where, taskDefinition=arn, deploymentConfiguration=settings
             )
             return self._started()
 
-    def deployment_configuration(self) -> dict[str, Any]:
+    def deployment_configuration(self, shift: DeploymentConfig) -> dict[str, Any]:
         """The service's current settings with our strategy and bake time; the
         user's own lifecycle hooks kept, with our gate hook added to them."""
         current, _ = self._current_configuration()
         for key in STRATEGY_KEYS:
             current.pop(key, None)
-        current.update(ecs_strategy(self.config.deployment.config))
+        current.update(ecs_strategy(shift, str(self.project.config_path)))
         current["bakeTimeInMinutes"] = minutes(self.config.deployment.termination_wait)
         if self.gate is not None:
             current["lifecycleHooks"].append(self._pause_hook())
@@ -264,10 +251,9 @@ class EcsPlatform(AwsPlatform):
                 self.stop(arn, rollback=True)
                 return arn
             task_definition = to_revision or self._previous_task_definition()
+            settings = self.deployment_configuration(self.config.deployment.config)
             self.aws.ecs.update_service(
-                **self.where,
-                taskDefinition=task_definition,
-                deploymentConfiguration=self.deployment_configuration(),
+                **self.where, taskDefinition=task_definition, deploymentConfiguration=settings
             )
             return self._started()
 
