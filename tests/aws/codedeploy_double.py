@@ -93,7 +93,10 @@ class CodeDeployDouble(BotocoreDouble):
         super().__init__("codedeploy")
         self.plan: list[Callable[[], Script]] = []
         self.scripts: dict[str, Script] = {}
+        self.configs: dict[str, dict[str, Any]] = {}
         self.handlers.update(
+            CreateDeploymentConfig=self._create_config,
+            GetDeploymentConfig=self._get_config,
             CreateDeployment=self._create,
             ListDeploymentTargets=self._list_targets,
             BatchGetDeploymentTargets=self._batch_targets,
@@ -106,6 +109,26 @@ class CodeDeployDouble(BotocoreDouble):
         session.events.register("after-call.codedeploy.CreateDeployment", self._created)
         session.events.register("after-call.codedeploy.GetDeployment", self._get)
         session.events.register("after-call.codedeploy.BatchGetDeployments", self._batch_get)
+
+    def _create_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Deployment configs, which moto lacks: made once, never changed."""
+        name = params["deploymentConfigName"]
+        if name in self.configs or name.startswith("CodeDeployDefault."):
+            raise ApiError("DeploymentConfigAlreadyExistsException", f"{name} already exists")
+        config_id = f"{len(self.configs):08d}-0000-4000-8000-000000000000"
+        self.configs[name] = {
+            "deploymentConfigId": config_id,
+            "deploymentConfigName": name,
+            "createTime": now(),
+            **{k: v for k, v in params.items() if k != "deploymentConfigName"},
+        }
+        return {"deploymentConfigId": config_id}
+
+    def _get_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["deploymentConfigName"]
+        if name not in self.configs:
+            raise ApiError("DeploymentConfigDoesNotExistException", f"No config {name}")
+        return {"deploymentConfigInfo": self.configs[name]}
 
     def _create(self, params: dict[str, Any]) -> None:
         for deployment_id, script in self.scripts.items():
@@ -167,8 +190,8 @@ class CodeDeployDouble(BotocoreDouble):
         return str(created["deploymentId"])
 
     def _list_targets(self, params: dict[str, Any]) -> dict[str, Any]:
-        script = self.scripts[params["deploymentId"]]
-        started = script.frame["status"] != "Created"
+        script = self.scripts.get(params["deploymentId"])  # None: made in moto, not by us
+        started = script is not None and script.frame["status"] != "Created"
         return {"targetIds": [TARGET_ID] if started else []}
 
     def _batch_targets(self, params: dict[str, Any]) -> dict[str, Any]:

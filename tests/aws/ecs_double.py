@@ -1,13 +1,16 @@
 """ECS service deployments as they progress, for the calls moto lacks.
 
-moto runs UpdateService (as a rolling update, dropping the strategy); the
-double watches it succeed and starts a scripted service deployment for it,
+moto runs UpdateService (as a rolling update, dropping the strategy and
+the whole deploymentConfiguration); the double keeps that configuration and
+shows it in DescribeServices, as ECS does. An UpdateService with a task
+definition starts a scripted service deployment,
 answered through List/DescribeServiceDeployments, ContinueServiceDeployment
 and StopServiceDeployment in the botocore model's shapes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +80,7 @@ class EcsDouble(BotocoreDouble):
         self.plan: list[Callable[[], Script]] = []
         self.scripts: dict[str, Script] = {}
         self.revisions: dict[str, str] = {}
+        self.deployment_configuration: dict[str, Any] = {}
         self.handlers.update(
             DescribeServiceRevisions=self._revisions,
             ListServiceDeployments=self._list,
@@ -89,6 +93,7 @@ class EcsDouble(BotocoreDouble):
         super().attach(session)
         session.events.register("before-call.ecs.UpdateService", self._updating)
         session.events.register("after-call.ecs.UpdateService", self._updated)
+        session.events.register("after-call.ecs.DescribeServices", self._described)
 
     def _updating(self, **_: Any) -> None:
         """Remember what the service ran before: the new deployment's source revision."""
@@ -101,7 +106,12 @@ class EcsDouble(BotocoreDouble):
             self.revisions[f"{ARN}:service-revision/prod/web/0"] = services[0]["taskDefinition"]
 
     def _updated(self, parsed: dict[str, Any], **_: Any) -> None:
+        sent = self.called("UpdateService")[-1]
         if "service" not in parsed:
+            return
+        if "deploymentConfiguration" in sent:
+            self.deployment_configuration = sent["deploymentConfiguration"]
+        if "taskDefinition" not in sent:
             return
         arn = f"{ARN}:service-deployment/prod/web/sd{len(self.scripts):04d}"
         source = list(self.revisions)[-1]
@@ -110,6 +120,12 @@ class EcsDouble(BotocoreDouble):
         script = self.plan.pop(0)() if self.plan else paused()
         script.frames[0].update(created=now(), source=source, target=target)
         self.scripts[arn] = script
+
+    def _described(self, parsed: dict[str, Any], **_: Any) -> None:
+        for service in parsed.get("services", []):
+            service["deploymentConfiguration"] = json.loads(
+                json.dumps(self.deployment_configuration)
+            )
 
     def _revisions(self, params: dict[str, Any]) -> dict[str, Any]:
         found = [

@@ -70,6 +70,17 @@ def test_ecs_template_uses_the_config_strategy(project: Project, tmp_path: Path)
     assert "DeploymentGroup" not in resources
 
 
+def test_ecs_template_wires_the_5xx_alarms_to_the_service(project: Project, tmp_path: Path) -> None:
+    resources = template_of(project, "ecs", tmp_path / "t.yaml")["Resources"]
+    alarms = resources["Service"]["Properties"]["DeploymentConfiguration"]["Alarms"]
+    assert alarms == {
+        "AlarmNames": [{"Ref": "Alarm5xxBlue"}, {"Ref": "Alarm5xxGreen"}],
+        "Enable": True,
+        "Rollback": True,
+    }
+    assert {"Alarm5xxBlue", "Alarm5xxGreen"} <= set(resources)
+
+
 def test_bad_controller_is_exit_2(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["aws", "template", str(project.dir), "--controller", "lambda"])

@@ -11,16 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from ..engine.events import Event
-from ..errors import Problem, SpecError
+from ..engine.events import Event, EventKind
+from ..errors import Problem, SpecError, UsageError
 from ..images.pushed import last_pushed
 from ..platform import DeployRequest
+from ..spec.deployment_config import DeploymentConfig, resolve_config
 from ..spec.project import Project
 from ..spec.taskdef import render_taskdef
+from ..vocabulary import Status
 from .follow import Polling
 from .follow import follow as follow_deployment
 from .gate import Gate
-from .progress import Snapshot
+from .progress import Snapshot, note
 from .session import AwsClients, aws_errors
 
 HOUR = 3600.0
@@ -34,6 +36,8 @@ class AwsPlatform:
         self.config = project.config
         self.aws = AwsClients(self.config.aws.region)
         self.gate = Gate.from_config(self.config, project.dir)
+        self.notes: list[str] = []
+        """What deploying decided that the user should read, shown when following starts."""
         deployment = self.config.deployment
         self.polling = Polling.from_env(
             timeout=deployment.ready_wait + deployment.termination_wait + 2 * HOUR
@@ -53,6 +57,15 @@ class AwsPlatform:
             )
         return str(value)
 
+    def shift(self, request: DeployRequest) -> DeploymentConfig:
+        """How traffic moves for this deployment: --config, else bluegreen.toml's."""
+        if not request.config_name:
+            return self.config.deployment.config
+        try:
+            return resolve_config(request.config_name)
+        except ValueError as exc:
+            raise UsageError(f"--config: {exc}") from exc
+
     def register_task_definition(self, request: DeployRequest) -> str:
         """Register the rendered taskdef.json; the new revision's ARN."""
         image = request.image or last_pushed(self.project.dir)
@@ -62,6 +75,9 @@ class AwsPlatform:
         return str(answer["taskDefinition"]["taskDefinitionArn"])
 
     def events(self, deployment_id: str, *, follow: bool) -> Iterator[Event]:
+        for line in self.notes:
+            yield note(deployment_id, Status.CREATED, EventKind.MESSAGE, line)
+        self.notes.clear()
         with aws_errors(f"following {deployment_id}"):
             yield from follow_deployment(
                 self,

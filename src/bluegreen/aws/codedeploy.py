@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -23,16 +22,17 @@ from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.appspec import render_appspec
 from ..spec.config import AwsConfig
+from ..spec.deployment_config import DeploymentConfig
 from ..vocabulary import TERMINAL, LifecycleEvent, ReadyAction, Status, StepStatus
 from . import codedeploy_reading as reading
 from .base import AwsPlatform, describe
 from .progress import Snapshot
 from .session import aws_errors, error_code, error_message
+from .shift_settings import codedeploy_config
 
 # "The Deployment Group 'X' already has an active Deployment 'd-ABCDEF123'"
 ACTIVE_ID = re.compile(r"active Deployment '([^']+)'|\b(d-[A-Z0-9]{9})\b")
 BATCH = 25
-SCAN = 100
 
 
 class CodeDeployPlatform(AwsPlatform):
@@ -56,9 +56,17 @@ class CodeDeployPlatform(AwsPlatform):
 
     def deploy(self, request: DeployRequest) -> str:
         self._check_group_waits()
+        config_name = self._config_name(self.shift(request))
         arn = self.register_task_definition(request)
+        warnings = self.project.appspec.hook_name_warnings(str(self.project.appspec_path))
+        self.notes += [f"warning: {warning}" for warning in warnings]
         revision = render_appspec(self.project, arn).to_codedeploy()
-        return self._create(revision, describe(request, arn.rpartition("/")[2]), request)
+        what = describe(request, arn.rpartition("/")[2])
+        return self._create(revision, what, config_name, request.wait_for_slot)
+
+    def _config_name(self, shift: DeploymentConfig) -> str:
+        with aws_errors("finding or making the deployment config"):
+            return codedeploy_config(self.aws.codedeploy, shift, str(self.project.config_path))
 
     def _check_group_waits(self) -> None:
         """With a gate configured, the group must wait in Ready (STOP_DEPLOYMENT);
@@ -80,23 +88,25 @@ class CodeDeployPlatform(AwsPlatform):
                 "aws.test_listener_url and validation.command to deploy without a gate"
             )
 
-    def _create(self, revision: Mapping[str, Any], description: str, request: DeployRequest) -> str:
+    def _create(
+        self, revision: Mapping[str, Any], description: str, config_name: str, wait: bool
+    ) -> str:
         kwargs: dict[str, Any] = {
             "applicationName": self.application,
             "deploymentGroupName": self.group,
             "revision": revision,
             "description": description,
-            "autoRollbackConfiguration": self._auto_rollback(),
+            "deploymentConfigName": config_name,
         }
-        config_name = request.config_name or self.config.deployment.config.name
-        if config_name:
-            kwargs["deploymentConfigName"] = config_name
+        rollback = self._auto_rollback()
+        if rollback is not None:
+            kwargs["autoRollbackConfiguration"] = rollback
         while True:
             try:
                 with aws_errors("creating the deployment"):
                     return self._create_once(kwargs)
             except SlotTaken as taken:
-                if not request.wait_for_slot:
+                if not wait:
                     raise
                 self._wait_until_ended(taken.active)
 
@@ -108,9 +118,29 @@ class CodeDeployPlatform(AwsPlatform):
                 raise
             raise SlotTaken(self.group, error_message(exc)) from None
 
-    def _auto_rollback(self) -> dict[str, Any]:
-        events = list(self.config.deployment.auto_rollback)
-        return {"enabled": bool(events), "events": events} if events else {"enabled": False}
+    def _auto_rollback(self) -> dict[str, Any] | None:
+        """Per-deployment rollback settings, or None to leave the group's.
+
+        Without `auto_rollback` in bluegreen.toml the deployment group's
+        setting applies; an explicit list (even an empty one) overrides it
+        for this deployment. Either way the output says which.
+        """
+        deployment = self.config.deployment
+        if "auto_rollback" not in deployment.model_fields_set:
+            self.notes.append(
+                f"auto-rollback: deployment group {self.group}'s setting applies "
+                "(no deployment.auto_rollback in bluegreen.toml)"
+            )
+            return None
+        events = list(deployment.auto_rollback)
+        if not events:
+            self.notes.append(
+                "auto-rollback: off for this deployment (deployment.auto_rollback = [] "
+                f"overrides deployment group {self.group}'s setting)"
+            )
+            return {"enabled": False}
+        self.notes.append(f"auto-rollback on {', '.join(events)} for this deployment")
+        return {"enabled": True, "events": events}
 
     def _wait_until_ended(self, deployment_id: str | None) -> None:
         """--wait-for-slot: poll the active deployment until it has ended."""
@@ -194,7 +224,8 @@ class CodeDeployPlatform(AwsPlatform):
                 self.stop(recent[0]["deploymentId"], rollback=True)
                 return str(recent[0]["deploymentId"])
             revision = self._earlier_revision(recent, to_revision)
-        return self._create(revision, "bluegreen: rollback", DeployRequest())
+        config_name = self._config_name(self.config.deployment.config)
+        return self._create(revision, "bluegreen: rollback", config_name, wait=False)
 
     def _earlier_revision(self, recent: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
         good = [i for i in recent if i["status"] == "Succeeded" and i.get("revision")]
@@ -216,12 +247,15 @@ class CodeDeployPlatform(AwsPlatform):
         return str(recent[0]["deploymentId"])
 
     def _recent(self, limit: int) -> list[dict[str, Any]]:
-        """Deployment infos of the group, newest first."""
+        """Deployment infos of the group, newest first.
+
+        ListDeployments promises no order, so every page is read and the
+        infos are sorted by createTime: the newest may be on the last page.
+        """
         pages = self.aws.codedeploy.get_paginator("list_deployments").paginate(
             applicationName=self.application, deploymentGroupName=self.group
         )
-        # AWS lists newest first; a long-lived group's history is capped, not paged through.
-        ids = list(islice((i for page in pages for i in page.get("deployments", [])), SCAN))
+        ids = [i for page in pages for i in page.get("deployments", [])]
         infos: list[dict[str, Any]] = []
         for start in range(0, len(ids), BATCH):
             answer = self.aws.codedeploy.batch_get_deployments(

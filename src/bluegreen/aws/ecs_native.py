@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
+from ..engine.events import Event
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
-from ..spec.deployment_config import DeploymentConfig, ShiftType
+from ..spec.deployment_config import DeploymentConfig
 from ..vocabulary import ReadyAction, Status
 from . import ecs_reading as reading
 from .base import AwsPlatform
 from .progress import Snapshot
 from .session import aws_errors
+from .shift_settings import ecs_strategy
 
 DESCRIBE_BATCH = 20
+# ECS refuses BLUE_GREEN while earlySuccessCriteria (a ROLLING setting) is set;
+# the strategy blocks are ours to choose for each deployment.
+STRATEGY_KEYS = ("strategy", "linearConfiguration", "canaryConfiguration", "earlySuccessCriteria")
+# What tells our gate hook from a user's own: what we send, less hookDetails,
+# which ECS does not use for PAUSE hooks and may not echo back.
+GATE_HOOK_IDENTITY = ("targetType", "lifecycleStages", "timeoutConfiguration", "hookTargetArn")
 MAX_HOOK_MINUTES = 20160
 MAX_BAKE_MINUTES = 1440
 
@@ -31,19 +41,6 @@ MAX_BAKE_MINUTES = 1440
 def minutes(seconds: float, most: int = MAX_BAKE_MINUTES) -> int:
     """Whole minutes, rounded up and capped at what the API accepts."""
     return min(most, math.ceil(seconds / 60))
-
-
-def ecs_strategy(shift: DeploymentConfig) -> dict[str, Any]:
-    """UpdateService's strategy keys for a deployment config (minutes, rounded up)."""
-    if shift.type is ShiftType.LINEAR:
-        linear = {"stepPercent": float(max(3, shift.percent))}
-        linear["stepBakeTimeInMinutes"] = minutes(shift.interval)
-        return {"strategy": "LINEAR", "linearConfiguration": linear}
-    if shift.type is ShiftType.CANARY:
-        canary = {"canaryPercent": float(shift.percent)}
-        canary["canaryBakeTimeInMinutes"] = minutes(shift.interval)
-        return {"strategy": "CANARY", "canaryConfiguration": canary}
-    return {"strategy": "BLUE_GREEN"}
 
 
 class EcsPlatform(AwsPlatform):
@@ -57,29 +54,73 @@ class EcsPlatform(AwsPlatform):
 
     def deploy(self, request: DeployRequest) -> str:
         self._wait_for_slot(request.wait_for_slot)
+        settings = self.deployment_configuration(self.shift(request))
         arn = self.register_task_definition(request)
-        with aws_errors("updating the service"):
+        with aws_errors("updating the service"), self._gate_hook_removed_on_error():
             self.aws.ecs.update_service(
-                **self.where,
-                taskDefinition=arn,
-                deploymentConfiguration=self.deployment_configuration(),
+                **self.where, taskDefinition=arn, deploymentConfiguration=settings
             )
             return self._started()
 
-    def deployment_configuration(self) -> dict[str, Any]:
-        """The service's current settings with our strategy, bake time and gate hook."""
+    def deployment_configuration(self, shift: DeploymentConfig) -> dict[str, Any]:
+        """The service's current settings with our strategy and bake time; the
+        user's own lifecycle hooks kept, with our gate hook added to them."""
+        current, _ = self._current_configuration()
+        for key in STRATEGY_KEYS:
+            current.pop(key, None)
+        current.update(ecs_strategy(shift, str(self.project.config_path)))
+        current["bakeTimeInMinutes"] = minutes(self.config.deployment.termination_wait)
+        if self.gate is not None:
+            current["lifecycleHooks"].append(self._pause_hook())
+        return current
+
+    def _current_configuration(self) -> tuple[dict[str, Any], bool]:
+        """DescribeServices' deploymentConfiguration less any gate hook of ours
+        (an earlier run's, left by `--no-wait` or a crash), and whether it had one."""
         with aws_errors("reading the service"):
             services = self.aws.ecs.describe_services(
                 cluster=self.where["cluster"], services=[self.where["service"]]
             )["services"]
         current = dict(services[0].get("deploymentConfiguration") or {}) if services else {}
-        for key in ("strategy", "linearConfiguration", "canaryConfiguration", "lifecycleHooks"):
-            current.pop(key, None)
-        current.update(ecs_strategy(self.config.deployment.config))
-        current["bakeTimeInMinutes"] = minutes(self.config.deployment.termination_wait)
-        if self.gate is not None:
-            current["lifecycleHooks"] = [self._pause_hook()]
-        return current
+        hooks = current.get("lifecycleHooks") or []
+        current["lifecycleHooks"] = [hook for hook in hooks if not self._is_gate_hook(hook)]
+        return current, len(current["lifecycleHooks"]) < len(hooks)
+
+    def _is_gate_hook(self, hook: Mapping[str, Any]) -> bool:
+        ours = self._pause_hook()
+        return all(hook.get(key) == ours.get(key) for key in GATE_HOOK_IDENTITY)
+
+    def remove_gate_hook(self) -> None:
+        """Put the service's lifecycle hooks back as the user had them.
+
+        A running service deployment keeps the hooks it started with, so this
+        changes only what the next deployment (made by anyone) would pause at.
+        """
+        if self.gate is None:
+            return
+        current, had_gate_hook = self._current_configuration()
+        if not had_gate_hook:
+            return
+        if current.get("strategy") != "ROLLING":
+            current.pop("earlySuccessCriteria", None)
+        with aws_errors("removing bluegreen's PAUSE hook from the service"):
+            self.aws.ecs.update_service(**self.where, deploymentConfiguration=current)
+
+    @contextmanager
+    def _gate_hook_removed_on_error(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.remove_gate_hook()
+            raise
+
+    def events(self, deployment_id: str, *, follow: bool) -> Iterator[Event]:
+        """Follow; once following ends, however it ends, take our gate hook off."""
+        try:
+            yield from super().events(deployment_id, follow=follow)
+        finally:
+            if follow:
+                self.remove_gate_hook()
 
     def _pause_hook(self) -> dict[str, Any]:
         deployment = self.config.deployment
@@ -210,10 +251,9 @@ class EcsPlatform(AwsPlatform):
                 self.stop(arn, rollback=True)
                 return arn
             task_definition = to_revision or self._previous_task_definition()
+            settings = self.deployment_configuration(self.config.deployment.config)
             self.aws.ecs.update_service(
-                **self.where,
-                taskDefinition=task_definition,
-                deploymentConfiguration=self.deployment_configuration(),
+                **self.where, taskDefinition=task_definition, deploymentConfiguration=settings
             )
             return self._started()
 

@@ -1,8 +1,12 @@
 """Reading ECS's answers: a ServiceDeployment as a Snapshot and a summary.
 
-ECS names stages, CodeDeploy names lifecycle events; they line up one to
-one (PRE_SCALE_UP is BeforeInstall, SCALE_UP is Install, ...), so the
-stream reads the same on both platforms. Stages are compared by position,
+ECS names stages, CodeDeploy names lifecycle events; they line up almost
+one to one (PRE_SCALE_UP is BeforeInstall, SCALE_UP is Install, ...), so the
+stream reads the same on both platforms. BeforeAllowTraffic has no stage of
+its own: PRE_PRODUCTION_TRAFFIC_SHIFT is only where hooks attach, and ECS
+reports PRODUCTION_TRAFFIC_SHIFT while they run. So within that stage,
+BeforeAllowTraffic is in progress until production traffic first moves,
+and AllowTraffic after that. Stages are compared by position,
 never by equality: a short stage such as PRODUCTION_TRAFFIC_SHIFT can come
 and go between two polls, and everything before the current stage is done.
 A PAUSE hook waiting for action is our Ready.
@@ -19,18 +23,21 @@ from ..platform import DeploymentSummary
 from ..vocabulary import LifecycleEvent, Status, StepStatus
 from .progress import Snapshot, Step
 
-STAGES: tuple[tuple[str, LifecycleEvent | None], ...] = (
-    ("RECONCILE_SERVICE", None),
-    ("PRE_SCALE_UP", LifecycleEvent.BEFORE_INSTALL),
-    ("SCALE_UP", LifecycleEvent.INSTALL),
-    ("POST_SCALE_UP", LifecycleEvent.AFTER_INSTALL),
-    ("TEST_TRAFFIC_SHIFT", LifecycleEvent.ALLOW_TEST_TRAFFIC),
-    ("POST_TEST_TRAFFIC_SHIFT", LifecycleEvent.AFTER_ALLOW_TEST_TRAFFIC),
-    ("PRE_PRODUCTION_TRAFFIC_SHIFT", LifecycleEvent.BEFORE_ALLOW_TRAFFIC),
-    ("PRODUCTION_TRAFFIC_SHIFT", LifecycleEvent.ALLOW_TRAFFIC),
-    ("POST_PRODUCTION_TRAFFIC_SHIFT", LifecycleEvent.AFTER_ALLOW_TRAFFIC),
-    ("BAKE_TIME", None),
-    ("CLEAN_UP", None),
+# ServiceDeploymentLifecycleStage, in order, with the lifecycle events each covers.
+STAGES: tuple[tuple[str, tuple[LifecycleEvent, ...]], ...] = (
+    ("RECONCILE_SERVICE", ()),
+    ("PRE_SCALE_UP", (LifecycleEvent.BEFORE_INSTALL,)),
+    ("SCALE_UP", (LifecycleEvent.INSTALL,)),
+    ("POST_SCALE_UP", (LifecycleEvent.AFTER_INSTALL,)),
+    ("TEST_TRAFFIC_SHIFT", (LifecycleEvent.ALLOW_TEST_TRAFFIC,)),
+    ("POST_TEST_TRAFFIC_SHIFT", (LifecycleEvent.AFTER_ALLOW_TEST_TRAFFIC,)),
+    (
+        "PRODUCTION_TRAFFIC_SHIFT",
+        (LifecycleEvent.BEFORE_ALLOW_TRAFFIC, LifecycleEvent.ALLOW_TRAFFIC),
+    ),
+    ("POST_PRODUCTION_TRAFFIC_SHIFT", (LifecycleEvent.AFTER_ALLOW_TRAFFIC,)),
+    ("BAKE_TIME", ()),
+    ("CLEAN_UP", ()),
 )
 POSITION = {name: index for index, (name, _) in enumerate(STAGES)}
 
@@ -89,19 +96,30 @@ def failed_hooks(deployment: Mapping[str, Any]) -> list[str]:
 def steps(deployment: Mapping[str, Any], raw: str) -> dict[LifecycleEvent, Step]:
     """Before the current stage: Succeeded; the current one: InProgress (or its end)."""
     if raw == "SUCCESSFUL":
-        return {event: Step(StepStatus.SUCCEEDED) for _, event in STAGES if event}
+        return {event: Step(StepStatus.SUCCEEDED) for _, events in STAGES for event in events}
     current = POSITION.get(str(deployment.get("lifecycleStage")), -1)
     found = {}
-    for index, (_, event) in enumerate(STAGES[: current + 1]):
-        if event is None:
-            continue
-        if index < current:
-            found[event] = Step(StepStatus.SUCCEEDED)
-        elif raw in ("STOPPED", "ROLLBACK_FAILED"):
-            found[event] = Step(StepStatus.FAILED, str(deployment.get("statusReason") or ""))
-        else:
-            found[event] = Step(StepStatus.IN_PROGRESS)
+    for index, (_, events) in enumerate(STAGES[: current + 1]):
+        done = events if index < current else events[: _done_in_stage(deployment, events)]
+        found.update({event: Step(StepStatus.SUCCEEDED) for event in done})
+        if index == current and len(done) < len(events):
+            found[events[len(done)]] = _current_step(deployment, raw)
     return found
+
+
+def _done_in_stage(deployment: Mapping[str, Any], events: tuple[LifecycleEvent, ...]) -> int:
+    """How many of the current stage's events are over: BeforeAllowTraffic is,
+    once production traffic has started to move."""
+    if events and events[0] is LifecycleEvent.BEFORE_ALLOW_TRAFFIC:
+        shifted = weights(deployment.get("targetServiceRevision") or {})
+        return 1 if shifted is not None and shifted.green > 0 else 0
+    return 0
+
+
+def _current_step(deployment: Mapping[str, Any], raw: str) -> Step:
+    if raw in ("STOPPED", "ROLLBACK_FAILED"):
+        return Step(StepStatus.FAILED, str(deployment.get("statusReason") or ""))
+    return Step(StepStatus.IN_PROGRESS)
 
 
 def weights(target: Mapping[str, Any]) -> Weights | None:

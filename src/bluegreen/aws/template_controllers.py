@@ -11,18 +11,30 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec.config import BluegreenConfig
+from ..spec.deployment_config import DeploymentConfig, ShiftType
 from ..vocabulary import ReadyAction
 from .cfn import attr, ref, role
 from .codedeploy import codedeploy_names
-from .ecs_native import ecs_strategy, minutes
+from .ecs_native import minutes
+from .shift_settings import ecs_strategy
 
 MAX_WAIT_MINUTES = 2880
 
 
+ALARMS = ("Alarm5xxBlue", "Alarm5xxGreen")
+
+
 def ecs_deployment(config: BluegreenConfig) -> dict[str, Any]:
-    """The same strategy keys UpdateService gets, in CloudFormation's spelling."""
-    settings = pascal(ecs_strategy(config.deployment.config))
-    settings["BakeTimeInMinutes"] = minutes(config.deployment.termination_wait)
+    """The same strategy keys UpdateService gets, in CloudFormation's spelling,
+    and the 5xx alarms, which stop (and, if asked, roll back) a deployment."""
+    deployment = config.deployment
+    settings = pascal(ecs_strategy(deployment.config, "bluegreen.toml"))
+    settings["BakeTimeInMinutes"] = minutes(deployment.termination_wait)
+    settings["Alarms"] = {
+        "AlarmNames": [ref(alarm) for alarm in ALARMS],
+        "Enable": True,
+        "Rollback": "DEPLOYMENT_STOP_ON_ALARM" in deployment.auto_rollback,
+    }
     return settings
 
 
@@ -89,7 +101,7 @@ def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
         "ApplicationName": ref("Application"),
         "DeploymentGroupName": name,
         "ServiceRoleArn": attr("CodeDeployRole", "Arn"),
-        "DeploymentConfigName": deployment.config.name or "CodeDeployDefault.ECSAllAtOnce",
+        "DeploymentConfigName": _group_config_name(deployment.config),
         "DeploymentStyle": {
             "DeploymentType": "BLUE_GREEN",
             "DeploymentOption": "WITH_TRAFFIC_CONTROL",
@@ -112,11 +124,19 @@ def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
         },
         "AlarmConfiguration": {
             "Enabled": True,
-            "Alarms": [{"Name": ref("Alarm5xxBlue")}, {"Name": ref("Alarm5xxGreen")}],
+            "Alarms": [{"Name": ref(alarm)} for alarm in ALARMS],
         },
         "ECSServices": [{"ClusterName": ref("Cluster"), "ServiceName": attr("Service", "Name")}],
         "LoadBalancerInfo": {"TargetGroupPairInfoList": [_target_group_pair()]},
     }
+
+
+def _group_config_name(shift: DeploymentConfig) -> str:
+    """The group's default config: a table's own config does not exist before the
+    first deploy makes it (each deployment names its config anyway)."""
+    if shift.predefined or shift.type is ShiftType.NAMED:
+        return str(shift.name)
+    return "CodeDeployDefault.ECSAllAtOnce"
 
 
 def cluster_name(config: BluegreenConfig) -> str:

@@ -40,6 +40,8 @@ def validate(directory: Path) -> None:
     )
     if filled_at_render:
         click.echo(f"placeholders filled at render: {', '.join(filled_at_render)}")
+    for warning in project.appspec.hook_name_warnings(str(project.appspec_path)):
+        click.echo(f"warning: {warning}", err=True)
 
 
 def parse_set(values: tuple[str, ...]) -> dict[str, str]:

@@ -79,13 +79,16 @@ class LocalPlatform:
 
     def _config(self, config_name: str | None) -> dict[str, Any]:
         config: BluegreenConfig = self.project.config
-        if config_name:
-            try:
+        where = "deployment.config"
+        try:
+            if config_name:
+                where = "--config"
                 chosen = resolve_config(config_name)
-            except ValueError as exc:
-                raise UsageError(f"--config: {exc}") from exc
-            deployment = config.deployment.model_copy(update={"config": chosen})
-            config = config.model_copy(update={"deployment": deployment})
+                deployment = config.deployment.model_copy(update={"config": chosen})
+                config = config.model_copy(update={"deployment": deployment})
+            config.deployment.config.schedule()
+        except ValueError as exc:
+            raise UsageError(f"{where}: {exc}") from exc
         return config.model_dump(mode="json")
 
     def _client(self) -> httpx.Client:

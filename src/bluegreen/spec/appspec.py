@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from ..errors import Problem
 from ..vocabulary import HOOKABLE
 
 if TYPE_CHECKING:
@@ -134,6 +135,37 @@ class AppSpec(_AwsModel):
     def hook_functions(self) -> dict[str, str]:
         """Lifecycle event -> Lambda function CodeDeploy invokes there."""
         return {event: name for hook in self.hooks for event, name in hook.items()}
+
+    def hook_name_warnings(self, file: str) -> list[Problem]:
+        """Hook functions the usual CodeDeploy service role may not invoke.
+
+        AWSCodeDeployRoleForECS lets CodeDeploy invoke only functions named
+        `CodeDeployHook_*`; any other name fails the deployment with
+        AccessDenied at that hook. A custom role may allow other names, so
+        this is a warning, not a problem that stops anything.
+        """
+        return [
+            Problem(
+                file,
+                f"Hooks.{event}",
+                f"{name!r} is not named CodeDeployHook_*: a service role with the "
+                "AWSCodeDeployRoleForECS policy may not invoke it (AccessDenied at "
+                "this hook); rename the function or grant lambda:InvokeFunction on it",
+            )
+            for event, name in self.hook_functions().items()
+            if not function_name(name).startswith(HOOK_PREFIX)
+        ]
+
+
+HOOK_PREFIX = "CodeDeployHook_"
+
+
+def function_name(name_or_arn: str) -> str:
+    """The function's name in a name, a partial ARN or a full ARN (with a qualifier)."""
+    parts = name_or_arn.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]
 
 
 @dataclass(frozen=True)
