@@ -85,6 +85,21 @@ def test_bad_set_is_a_usage_error(bad: str):
     assert out.returncode == 2 and "NAME=value" in out.stderr
 
 
+@pytest.mark.parametrize("command", ["render", "deploy"])
+def test_set_for_a_placeholder_no_file_has_exits_2_naming_the_nearest(
+    command: str, tmp_path: Path
+):
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app)
+    out = bluegreen(command, "--image", IMAGE, "--set", "APP_VERSON=v2", app)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "--set APP_VERSON: no placeholder" in out.stderr
+    named = out.stderr.split("nearest first): ", 1)[1].split(", ")
+    assert named[0] == "APP_VERSION"
+    assert {"IMAGE_URI", "AWS_REGION", "SERVICE_NAME"} <= {n.strip() for n in named}
+    assert "Traceback" not in out.stderr
+
+
 def test_validate_reports_every_problem_in_every_file(tmp_path: Path):
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app)
