@@ -86,9 +86,7 @@ def test_bad_set_is_a_usage_error(bad: str):
 
 
 @pytest.mark.parametrize("command", ["render", "deploy"])
-def test_set_for_a_placeholder_no_file_has_exits_2_naming_the_nearest(
-    command: str, tmp_path: Path
-):
+def test_set_for_a_placeholder_no_file_has_exits_2_naming_the_nearest(command: str, tmp_path: Path):
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app)
     out = bluegreen(command, "--image", IMAGE, "--set", "APP_VERSON=v2", app)

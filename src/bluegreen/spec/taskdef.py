@@ -13,9 +13,10 @@ Placeholders, filled at render time, only inside string values:
                bluegreen.toml (after environment overrides) unless `--set`.
 A placeholder left without a value is an error, because AWS would register
 the literal text; so is a `--set NAME=v` for a placeholder the file does
-not have, because a typo would otherwise deploy the default silently. Keys `describe-task-definition` adds (taskDefinitionArn,
-revision, status, ...) are dropped and its `taskDefinition` wrapper is
-unwrapped, so its output can be pasted as is.
+not have, because a typo would otherwise deploy the default silently.
+Keys `describe-task-definition` adds (taskDefinitionArn, revision, status,
+...) are dropped and its `taskDefinition` wrapper is unwrapped, so its
+output can be pasted as is.
 """
 
 from __future__ import annotations
