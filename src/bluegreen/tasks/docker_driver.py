@@ -31,7 +31,7 @@ from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
 
 from ..errors import PlatformError
-from ..images.engine import connect, engine_answers
+from ..images.docker_engine import connect, engine_answers
 from .container_plan import ContainerPlan, plan_task
 from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
 
