@@ -49,12 +49,16 @@ def deployment_events() -> list[Event]:
     return [a.event for a in out if hasattr(a, "event")]
 
 
-def test_plain_lines_say_what_happened() -> None:
+def plain_text(events: list[Event]) -> str:
     buffer = io.StringIO()
     with PlainLines(Console(file=buffer, width=200)) as sink:
-        for event in deployment_events():
+        for event in events:
             sink.show(event)
-    text = buffer.getvalue()
+    return buffer.getvalue()
+
+
+def test_plain_lines_say_what_happened() -> None:
+    text = plain_text(deployment_events())
     assert "[traffic] production traffic: blue 80% green 20%" in text
     assert text.strip().splitlines()[-1].endswith("[status] deployed web:2")
 
@@ -117,11 +121,7 @@ def first_deployment_failing_at_a_hook() -> list[Event]:
 
 
 def test_a_failed_hook_output_is_printed_once() -> None:
-    buffer = io.StringIO()
-    with PlainLines(Console(file=buffer, width=200)) as sink:
-        for event in first_deployment_failing_at_a_hook():
-            sink.show(event)
-    text = buffer.getvalue()
+    text = plain_text(first_deployment_failing_at_a_hook())
     assert text.count("first line of output") == 1, text
     assert text.count("last line of output") == 1, text
     assert "AfterInstall hook failed: exited 3" in text
