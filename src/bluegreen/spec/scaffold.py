@@ -32,7 +32,6 @@ from .files import Unreadable, read_document
 DEFAULT_PORT = 8080
 DEFAULT_HEALTH_PATH = "/"
 STATE_IGNORE = ".bluegreen/"
-SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -114,9 +113,8 @@ def guess_project(directory: Path) -> Guess:
 
 
 def _service_name(text: str) -> str:
-    """The family as it is when ECS would take it as a service name, else made so."""
-    if SERVICE_NAME.fullmatch(text):
-        return text
+    """Lowercase letters, digits and dashes: a service name that also makes a
+    valid image name (`local/<name>:dev`)."""
     name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
     return name or "app"
 
