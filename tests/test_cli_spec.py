@@ -85,6 +85,19 @@ def test_bad_set_is_a_usage_error(bad: str):
     assert out.returncode == 2 and "NAME=value" in out.stderr
 
 
+@pytest.mark.parametrize("command", ["render", "deploy"])
+def test_set_for_a_placeholder_no_file_has_exits_2_naming_the_nearest(command: str, tmp_path: Path):
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app)
+    out = bluegreen(command, "--image", IMAGE, "--set", "APP_VERSON=v2", app)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "--set APP_VERSON: no placeholder" in out.stderr
+    named = out.stderr.split("nearest first): ", 1)[1].split(", ")
+    assert named[0] == "APP_VERSION"
+    assert {"IMAGE_URI", "AWS_REGION", "SERVICE_NAME"} <= {n.strip() for n in named}
+    assert "Traceback" not in out.stderr
+
+
 def test_validate_reports_every_problem_in_every_file(tmp_path: Path):
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app)
@@ -133,6 +146,41 @@ def test_init_scaffolds_files_that_validate_and_never_overwrites(tmp_path: Path)
     forced = bluegreen("init", "--force", tmp_path)
     assert forced.stdout.count("wrote ") == 3
     assert "# mine" not in (tmp_path / "bluegreen.toml").read_text()
+
+
+def test_init_keeps_the_state_directory_out_of_git(tmp_path: Path):
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / ".gitignore").write_text("*.pyc")
+    assert bluegreen("init", tmp_path).returncode == 0
+    again = bluegreen("init", tmp_path)
+    assert "already ignores .bluegreen/" in again.stdout
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.bluegreen/\n"
+    (tmp_path / ".bluegreen").mkdir()
+    (tmp_path / ".bluegreen" / "token").write_text("secret")
+    (tmp_path / ".bluegreen" / "state.db").write_bytes(b"")
+    subprocess.run([*git, "add", "-A"], check=True)
+    tracked = subprocess.run(
+        [*git, "ls-files"], check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(tracked) == [".gitignore", "appspec.yaml", "bluegreen.toml", "taskdef.json"]
+
+
+def test_init_follows_the_app_health_route_and_warns_of_a_fixed_port(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text('FROM python:3.13-slim\nCMD ["python", "app.py"]\n')
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n\n"
+        '@app.route("/health")\ndef health():\n    return "ok"\n\n'
+        'app.run(host="0.0.0.0", port=80)\n'
+    )
+    out = bluegreen("init", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "health check path /health (the route at app.py:4)" in out.stdout
+    assert 'path = "/health"' in (tmp_path / "bluegreen.toml").read_text()
+    warning = [line for line in out.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warning) == 1 and "app.py:8" in warning[0]
+    assert 'write port=int(os.environ.get("PORT", 80))' in warning[0]
+    assert bluegreen("validate", tmp_path).returncode == 0
 
 
 def test_help_lists_the_spec_commands_with_examples():

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 
+import pytest
 from rich.console import Console
 
-from bluegreen.cli.output import JsonLines, LiveView, PlainLines, format_line, traffic_bar
+from bluegreen.cli.output import (
+    JsonLines,
+    LiveView,
+    PlainLines,
+    _until,
+    format_line,
+    make_console,
+    traffic_bar,
+)
+from bluegreen.engine.actions import Record
 from bluegreen.engine.deployment import Deployment
 from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
-from bluegreen.engine.events import Event, Weights
-from bluegreen.engine.inputs import Started, TaskSetReady, Tick, ValidationResult
+from bluegreen.engine.events import Event, EventKind, LifecycleEvent, Weights
+from bluegreen.engine.inputs import HookFinished, Started, TaskSetReady, Tick, ValidationResult
+from bluegreen.errors import PlatformError
 
 
 def deployment_events() -> list[Event]:
@@ -36,12 +49,16 @@ def deployment_events() -> list[Event]:
     return [a.event for a in out if hasattr(a, "event")]
 
 
-def test_plain_lines_say_what_happened() -> None:
+def plain_text(events: list[Event]) -> str:
     buffer = io.StringIO()
     with PlainLines(Console(file=buffer, width=200)) as sink:
-        for event in deployment_events():
+        for event in events:
             sink.show(event)
-    text = buffer.getvalue()
+    return buffer.getvalue()
+
+
+def test_plain_lines_say_what_happened() -> None:
+    text = plain_text(deployment_events())
     assert "[traffic] production traffic: blue 80% green 20%" in text
     assert text.strip().splitlines()[-1].endswith("[status] deployed web:2")
 
@@ -79,3 +96,65 @@ def test_traffic_bar_is_proportional() -> None:
 def test_format_line_has_clock_kind_and_message() -> None:
     event = deployment_events()[0]
     assert format_line(event).split(" ", 1)[1].startswith("[status] deploying web:2")
+
+
+def first_deployment_failing_at_a_hook() -> list[Event]:
+    """A first deployment (no blue) whose AfterInstall hook prints two lines and fails."""
+    settings = DeploymentSettings(
+        revision="web:1",
+        blue_revision=None,
+        schedule=((0.0, 100),),
+        config_name="all at once",
+        hooks={LifecycleEvent.AFTER_INSTALL: 10.0},
+        termination_wait=0,
+    )
+    engine = Deployment("d-1", settings)
+    out = []
+    detail = "exited 3\nfirst line of output\nlast line of output"
+    for item in (
+        Started(at=1),
+        TaskSetReady(at=2),
+        HookFinished(at=3, event=LifecycleEvent.AFTER_INSTALL, ok=False, detail=detail),
+    ):
+        out += engine.handle(item)
+    return [a.event for a in out if isinstance(a, Record)]
+
+
+def test_a_failed_hook_output_is_printed_once() -> None:
+    text = plain_text(first_deployment_failing_at_a_hook())
+    assert text.count("first line of output") == 1, text
+    assert text.count("last line of output") == 1, text
+    assert "AfterInstall hook failed: exited 3" in text
+
+
+def test_a_first_deployment_shows_green_alone() -> None:
+    bar = traffic_bar(Weights(100, 0), width=20, first=True).plain
+    assert "blue 100%" not in bar and "0% green" in bar
+    event = replace(
+        deployment_events()[0],
+        kind=EventKind.TRAFFIC,
+        details={"split": {"blue": 100, "green": 0}, "listener": "production"},
+    )
+    assert "production traffic: green 0% (first deployment: no blue)" in format_line(
+        event, first=True
+    )
+
+
+def test_a_console_that_is_not_a_terminal_does_not_wrap() -> None:
+    console = make_console()
+    assert not console.is_terminal
+    with console.capture() as captured:
+        console.print("x" * 300)
+    assert captured.get() == "x" * 300 + "\n"
+
+
+def test_an_error_in_the_event_source_is_raised_to_the_caller() -> None:
+    def source() -> Iterator[Event]:
+        yield deployment_events()[0]
+        raise PlatformError("the daemon went away")
+
+    seen = []
+    with pytest.raises(PlatformError, match="went away"):
+        for event in _until(source(), timeout=60):
+            seen.append(event)
+    assert len(seen) == 1

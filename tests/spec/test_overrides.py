@@ -3,6 +3,8 @@ and the names GitLab users of CodeDeploy already set."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bluegreen.errors import SpecError
@@ -36,6 +38,29 @@ def test_custom_deployment_config_as_json():
     env = {"BLUEGREEN_DEPLOYMENT_CONFIG": '{"type": "linear", "percent": 25, "interval": "2s"}'}
     config = load_project(EXAMPLE, env=env).config
     assert config.deployment.config.schedule() == [(0.0, 25), (2.0, 50), (4.0, 75), (6.0, 100)]
+
+
+def test_custom_deployment_config_as_a_toml_inline_table():
+    env = {"BLUEGREEN_DEPLOYMENT_CONFIG": '{ type = "canary", percent = 30, interval = "4s" }'}
+    config = load_project(EXAMPLE, env=env).config
+    assert config.deployment.config.schedule() == [(0.0, 30), (4.0, 100)]
+
+
+def test_the_table_an_unknown_config_error_suggests_is_accepted():
+    with pytest.raises(SpecError) as caught:
+        load_project(EXAMPLE, env={"BLUEGREEN_DEPLOYMENT_CONFIG": "canary-ish"})
+    message = str(caught.value)
+    assert "BLUEGREEN_DEPLOYMENT_CONFIG" in message
+    suggested = re.search(r"(\{[^}]*\})", message)
+    assert suggested, message
+    env = {"BLUEGREEN_DEPLOYMENT_CONFIG": suggested.group(1)}
+    assert load_project(EXAMPLE, env=env).config.deployment.config.type is ShiftType.CANARY
+
+
+def test_a_table_in_neither_toml_nor_json_names_the_variable():
+    with pytest.raises(SpecError) as caught:
+        load_project(EXAMPLE, env={"BLUEGREEN_DEPLOYMENT_CONFIG": "{ type: canary"})
+    assert "BLUEGREEN_DEPLOYMENT_CONFIG" in str(caught.value)
 
 
 def test_gitlab_codedeploy_names_are_accepted():

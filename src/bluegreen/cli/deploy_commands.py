@@ -12,10 +12,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
+from ..errors import ExitCode
 from ..platform import PLATFORMS, DeployRequest, Platform, open_platform, raise_for_status
 from ..spec.duration import parse_duration
 from ..spec.project import load_project
@@ -142,7 +143,25 @@ def deploy(
     if no_wait:
         show_verdict(platform.status(deployment_id), output)
         return
-    raise_for_status(watch(platform, deployment_id, output, timeout))
+    try:
+        summary = watch(platform, deployment_id, output, timeout)
+    except KeyboardInterrupt:
+        _interrupted(directory, platform_name, deployment_id)
+    raise_for_status(summary)
+
+
+def _interrupted(directory: Path, platform_name: str, deployment_id: str) -> NoReturn:
+    """Ctrl-C stops the watching, not the deployment: say so, and how to reach it."""
+    where = (
+        f"{directory}" if platform_name == "local" else f"--platform {platform_name} {directory}"
+    )
+    click.echo(
+        f"\ninterrupted: deployment {deployment_id} goes on.\n"
+        f"  follow it: bluegreen status --watch {where}\n"
+        f"  stop it:   bluegreen stop {where}",
+        err=True,
+    )
+    raise click.exceptions.Exit(ExitCode.INTERRUPTED)
 
 
 @click.command()

@@ -42,7 +42,8 @@ Examples:
   bluegreen deploy --platform aws-codedeploy --image 1234.dkr.ecr...:abc123
 
 Exit codes: 0 succeeded, 1 deployment failed or rolled back, 2 bad input
-(nothing changed), 3 timed out waiting, 4 platform unreachable or refused.
+(nothing changed), 3 timed out waiting, 4 platform unreachable or refused,
+130 interrupted (Ctrl-C; a deployment already started goes on).
 """
 
 
@@ -74,10 +75,10 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)

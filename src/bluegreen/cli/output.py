@@ -6,6 +6,11 @@ stdout is a terminal; one plain line per event otherwise (CI logs); and
 `--output json`, one JSON object per line, for machines. `watch` follows a
 deployment on any `Platform` and returns its final summary, which the
 command turns into an exit code with `platform.raise_for_status`.
+
+Output that is not a terminal (a pipe, a CI log) is never wrapped: rich
+would break its lines at 80 columns, which splits what grep and log
+viewers see. A first deployment has no blue, so its traffic is shown as
+green's share alone: "blue 100%" would name tasks that never existed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from ..platform import DeploymentSummary, Platform, raise_for_status
 from ..vocabulary import LifecycleEvent, Status, StepStatus
 
 OUTPUTS = ("text", "json")
+UNWRAPPED_WIDTH = 10_000
+"""The width given to a console that is not a terminal, so no line is broken."""
 
 _STEP_MARKS = {
     StepStatus.PENDING: ("·", "dim"),
@@ -73,11 +80,22 @@ class JsonLines:
         self.stream.flush()
 
 
-class PlainLines:
-    """One readable line per event, for logs without a terminal."""
+def make_console() -> Console:
+    """A console for stdout: wrapped at a terminal's width, else not at all."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True
+        console.width = UNWRAPPED_WIDTH
+    return console
 
-    def __init__(self, console: Console) -> None:
+
+class PlainLines:
+    """One readable line per event, for logs without a terminal; a failed hook's
+    output follows its line, indented, once."""
+
+    def __init__(self, console: Console, first: bool = False) -> None:
         self.console = console
+        self.first = first
 
     def __enter__(self) -> PlainLines:
         return self
@@ -86,25 +104,39 @@ class PlainLines:
         return None
 
     def show(self, event: Event) -> None:
-        self.console.print(format_line(event), markup=False, highlight=False, soft_wrap=True)
+        failed_hook = event.kind is EventKind.HOOK and event.details.get("ok") is False
+        lines = [format_line(event, first=self.first, why=not failed_hook)]
+        if failed_hook:
+            output = str(event.details.get("output") or "").strip()
+            lines += [f"    {line}" for line in output.splitlines()]
+        for line in lines:
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def format_line(event: Event) -> str:
+def format_line(event: Event, first: bool = False, why: bool = True) -> str:
     """`12:00:01 [traffic] production traffic: blue 80% green 20%`; a failed probe or
-    hook also says why, in the last line of what it printed."""
+    hook also says why (unless `why` is False), in the last line of what it
+    printed. In a first deployment (`first`, no blue) a traffic line gives
+    green's share alone."""
     clock = time.strftime("%H:%M:%S", time.localtime(event.time))
-    line = f"{clock} [{event.kind.value}] {event.message}"
-    why = str(event.details.get("detail") or event.details.get("output") or "").strip()
-    if event.details.get("ok") is False and why:
-        line += f" ({why.splitlines()[-1][:160]})"
+    message = event.message
+    split = event.details.get("split")
+    if first and event.kind is EventKind.TRAFFIC and isinstance(split, dict):
+        listener = event.details.get("listener", "production")
+        message = f"{listener} traffic: green {split.get('green')}% (first deployment: no blue)"
+    line = f"{clock} [{event.kind.value}] {message}"
+    said = str(event.details.get("detail") or event.details.get("output") or "").strip()
+    if why and event.details.get("ok") is False and said:
+        line += f" ({said.splitlines()[-1][:160]})"
     return line
 
 
 class LiveView:
     """A live panel redrawn on each event: the state of the deployment at a glance."""
 
-    def __init__(self, console: Console, history: int = 8) -> None:
+    def __init__(self, console: Console, history: int = 8, first: bool = False) -> None:
         self.console = console
+        self.first = first
         self.deployment_id = ""
         self.status = Status.CREATED
         self.steps = {e: StepStatus.PENDING for e in LifecycleEvent}
@@ -131,7 +163,7 @@ class LiveView:
             self.weights = event.weights
         if event.kind is EventKind.TARGET and "target" in event.details:
             self.targets[str(event.details["target"])] = str(event.details.get("state", "?"))
-        self.lines.append(format_line(event))
+        self.lines.append(format_line(event, first=self.first))
         self.live.update(self.render(), refresh=True)
 
     def render(self) -> Group:
@@ -146,7 +178,8 @@ class LiveView:
                 else ""
             ),
         )
-        return Group(title, self._steps_table(), traffic_bar(self.weights), *self._detail())
+        bar = traffic_bar(self.weights, first=self.first)
+        return Group(title, self._steps_table(), bar, *self._detail())
 
     def _steps_table(self) -> Table:
         table = Table.grid(padding=(0, 1))
@@ -165,10 +198,19 @@ class LiveView:
         return [*targets, *recent]
 
 
-def traffic_bar(weights: Weights | None, width: int = 40) -> Text:
-    """`blue ████████░░ green` with the percentages, proportional to the split."""
+def traffic_bar(weights: Weights | None, width: int = 40, first: bool = False) -> Text:
+    """`blue ████████░░ green` with the percentages, proportional to the split;
+    green's share alone in a first deployment, which has no blue."""
     if weights is None:
         return Text("traffic  (no production traffic shifted yet)", style="dim")
+    if first:
+        green_cells = round(width * weights.green / 100)
+        return Text.assemble(
+            "traffic  ",
+            ("█" * green_cells, "green"),
+            ("░" * (width - green_cells), "dim"),
+            (f" {weights.green:>3}% green (first deployment: no blue)", "green"),
+        )
     blue_cells = round(width * weights.blue / 100)
     return Text.assemble(
         "traffic  ",
@@ -179,20 +221,28 @@ def traffic_bar(weights: Weights | None, width: int = 40) -> Text:
     )
 
 
-def sink_for(output: str, console: Console | None = None) -> EventSink:
+def sink_for(output: str, console: Console | None = None, first: bool = False) -> EventSink:
     """The live view on a terminal, plain lines elsewhere, JSON lines when asked."""
     if output == "json":
         return JsonLines()
-    console = console or Console(highlight=False)
+    console = console or make_console()
     if console.is_terminal:
-        return LiveView(console)
-    return PlainLines(console)
+        return LiveView(console, first=first)
+    return PlainLines(console, first=first)
 
 
-def render(events: Iterable[Event], output: str, console: Console | None = None) -> None:
-    with sink_for(output, console) as sink:
+def render(
+    events: Iterable[Event], output: str, console: Console | None = None, first: bool = False
+) -> None:
+    with sink_for(output, console, first) as sink:
         for event in events:
             sink.show(event)
+
+
+def is_first(summary: DeploymentSummary) -> bool:
+    """Whether the deployment had no blue: a platform that knows says so with
+    `blue_revision` None in the details (the local one); others always have one."""
+    return "blue_revision" in summary.details and summary.details["blue_revision"] is None
 
 
 def watch(
@@ -200,11 +250,12 @@ def watch(
 ) -> DeploymentSummary:
     """Follow a deployment to its end, then print the verdict; the final summary.
     After `timeout` seconds stop following (the deployment goes on): exit 3."""
-    console = Console(highlight=False)
+    console = make_console()
+    first = is_first(platform.status(deployment_id))
     events = platform.events(deployment_id, follow=True)
     timed_out = False
     try:
-        render(events if timeout is None else _until(events, timeout), output, console)
+        render(events if timeout is None else _until(events, timeout), output, console, first)
     except TimeoutError:
         timed_out = True
     summary = platform.status(deployment_id)
@@ -216,13 +267,17 @@ def watch(
 
 def _until(events: Iterator[Event], timeout: float) -> Iterator[Event]:
     """The events that come within `timeout`; raises TimeoutError after it.
-    A daemon thread reads the (blocking) source, so giving up never waits on it."""
-    queue: Queue[Event | None] = Queue()
+    A daemon thread reads the (blocking) source, so giving up never waits on it;
+    what the source raises (a platform error) is raised here, in the caller's
+    thread, where the CLI turns it into an exit code instead of a traceback."""
+    queue: Queue[Event | BaseException | None] = Queue()
 
     def pump() -> None:
         try:
             for event in events:
                 queue.put(event)
+        except BaseException as exc:  # handed to the caller, who raises it
+            queue.put(exc)
         finally:
             queue.put(None)
 
@@ -235,6 +290,8 @@ def _until(events: Iterator[Event], timeout: float) -> Iterator[Event]:
             raise TimeoutError from None
         if event is None:
             return
+        if isinstance(event, BaseException):
+            raise event
         yield event
 
 
@@ -242,7 +299,7 @@ def show_verdict(summary: DeploymentSummary, output: str, console: Console | Non
     if output == "json":
         print(json.dumps({"verdict": summary.to_dict()}, sort_keys=True), flush=True)
         return
-    console = console or Console(highlight=False)
+    console = console or make_console()
     style = _STATUS_STYLES.get(summary.status, "bold")
     line = Text.assemble(
         (f"{summary.status.value}", style),
@@ -264,7 +321,7 @@ def show_summaries(summaries: list[DeploymentSummary], output: str) -> None:
     table.add_column("message")
     for s in summaries:
         started = time.strftime("%m-%d %H:%M:%S", time.localtime(s.created))
-        weights = f"{s.weights.blue}/{s.weights.green}" if s.weights else ""
+        weights = _split(s)
         rollback = f" (rollback of {s.rollback_of})" if s.rollback_of else ""
         table.add_row(
             s.deployment_id,
@@ -274,7 +331,13 @@ def show_summaries(summaries: list[DeploymentSummary], output: str) -> None:
             weights,
             s.message + rollback,
         )
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = 200  # logs and pipes: one row per deployment
-    console.print(table)
+    make_console().print(table)
+
+
+def _split(summary: DeploymentSummary) -> str:
+    """`blue/green` percent, or `green N%` for a first deployment, which has no blue."""
+    if summary.weights is None:
+        return ""
+    if is_first(summary):
+        return f"green {summary.weights.green}%"
+    return f"{summary.weights.blue}/{summary.weights.green}"

@@ -11,7 +11,7 @@ import click
 from ..errors import UsageError
 from ..spec.appspec import TASK_DEFINITION_ARN, render_appspec
 from ..spec.project import load_project
-from ..spec.scaffold import scaffold
+from ..spec.scaffold import STATE_IGNORE, guess_project, ignore_state, scaffold
 from ..spec.taskdef import placeholders, render_taskdef
 
 DIR_ARGUMENT = click.argument(
@@ -115,12 +115,24 @@ def init(directory: Path, force: bool) -> None:
     """Scaffold bluegreen.toml, appspec.yaml and taskdef.json for an existing app.
 
     Guesses the service name, container and port from an existing
-    taskdef.json or the Dockerfile (EXPOSE, CMD). Never overwrites a file
-    unless --force is given.
+    taskdef.json or the Dockerfile (EXPOSE, CMD), and the health check path
+    from the routes the app's code defines. Adds .bluegreen/ (token, state)
+    to .gitignore. Warns when the app listens on a fixed port instead of
+    $PORT. Never overwrites a file unless --force is given.
     """
-    for outcome in scaffold(directory, force=force):
+    guess = guess_project(directory)
+    for outcome in scaffold(directory, force=force, guess=guess):
         if outcome.written:
             click.echo(f"wrote {outcome.path}")
         else:
             click.echo(f"kept {outcome.path} (exists; --force overwrites it)")
+    gitignore = directory / ".gitignore"
+    if ignore_state(directory):
+        click.echo(f"added {STATE_IGNORE} to {gitignore} (the token and state stay out of git)")
+    else:
+        click.echo(f"{gitignore} already ignores {STATE_IGNORE}")
+    if guess.health_where:
+        click.echo(f"health check path {guess.health_path} (the route at {guess.health_where})")
+    for warning in guess.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"next: bluegreen validate {directory}")

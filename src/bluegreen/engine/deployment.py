@@ -185,9 +185,11 @@ class Deployment:
         )
         if item.ok:
             return Trigger.DONE, f"{item.event} hook succeeded"
-        return Trigger.FAILURE, f"{item.event} hook failed" + (
-            f": {item.detail}" if item.detail else ""
-        )
+        # The reason is repeated by the step, the rollback, the status and the
+        # verdict, so it takes the detail's first line ("exited 3"); the hook's
+        # whole output is in the hook event above, once.
+        why = item.detail.strip().splitlines()[0] if item.detail.strip() else ""
+        return Trigger.FAILURE, f"{item.event} hook failed" + (f": {why}" if why else "")
 
     def _on_validation(self, item: ValidationResult) -> Found:
         self._successes = self._successes + 1 if item.ok else 0

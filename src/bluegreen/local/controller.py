@@ -211,7 +211,7 @@ class Controller:
             env=self._environment(str(event)),
             timeout=timeout,
         )
-        detail = f"{result.detail}\n{result.output}".strip()[-HOOK_DETAIL_LIMIT:]
+        detail = f"{result.detail}\n{result.output.strip()[-HOOK_DETAIL_LIMIT:]}".strip()
         self.submit(HookFinished(at=time.time(), event=event, ok=result.ok, detail=detail))
 
     def _environment(self, event: str) -> dict[str, str]:

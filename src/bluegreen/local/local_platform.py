@@ -48,12 +48,20 @@ class LocalPlatform:
     def events(self, deployment_id: str, *, follow: bool) -> Iterator[Event]:
         path = f"/api/deployments/{deployment_id}/events"
         params = {"follow": "1" if follow else "0"}
-        with self._client() as client, connect_sse(client, "GET", path, params=params) as source:
-            _raise_for(source.response)
-            for sse in source.iter_sse():
-                if sse.event == "end":
-                    return
-                yield Event.from_dict(sse.json())
+        try:
+            with (
+                self._client() as client,
+                connect_sse(client, "GET", path, params=params) as source,
+            ):
+                _raise_for(source.response)
+                for sse in source.iter_sse():
+                    if sse.event == "end":
+                        return
+                    yield Event.from_dict(sse.json())
+        except httpx.TransportError as exc:
+            raise PlatformError(
+                f"the local daemon stopped answering ({exc}); try `bluegreen up`"
+            ) from exc
 
     def status(self, deployment_id: str | None = None) -> DeploymentSummary:
         return DeploymentSummary.from_dict(

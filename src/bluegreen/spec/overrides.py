@@ -5,12 +5,16 @@ with `_`: BLUEGREEN_DEPLOYMENT_ALARMS_ERROR_RATE), plus the names GitLab
 users of CodeDeploy already set in their pipelines, so an existing
 pipeline's variables keep working. The `BLUEGREEN_` name wins over the
 legacy one. Values stay strings; the models convert and check them, and a
-bad one is reported with the variable's name.
+bad one is reported with the variable's name. A table value (a custom
+deployment config) is written as in bluegreen.toml, a TOML inline table
+`{ type = "canary", percent = 10 }`, or as a JSON object: the error for a
+bad config suggests the TOML form, so both must work.
 """
 
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard, get_origin
@@ -105,11 +109,21 @@ def _value(text: str, is_list: bool) -> Any:
     if is_list:
         return tuple(part.strip() for part in text.split(",") if part.strip())
     if text.lstrip().startswith("{"):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+        return _table(text)
     return text
+
+
+def _table(text: str) -> Any:
+    """A TOML inline table or a JSON object; the text itself when it is neither,
+    which the model then rejects with the variable's name."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _legacy_value(name: str, text: str) -> str:

@@ -12,13 +12,16 @@ Placeholders, filled at render time, only inside string values:
   <AWS_REGION>, <AWS_ACCOUNT_ID>, <SERVICE_NAME>, <CONTAINER_NAME>  from
                bluegreen.toml (after environment overrides) unless `--set`.
 A placeholder left without a value is an error, because AWS would register
-the literal text. Keys `describe-task-definition` adds (taskDefinitionArn,
-revision, status, ...) are dropped and its `taskDefinition` wrapper is
-unwrapped, so its output can be pasted as is.
+the literal text; so is a `--set NAME=v` for a placeholder the file does
+not have, because a typo would otherwise deploy the default silently.
+Keys `describe-task-definition` adds (taskDefinitionArn, revision, status,
+...) are dropped and its `taskDefinition` wrapper is unwrapped, so its
+output can be pasted as is.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -70,8 +73,11 @@ def render_taskdef(
     shown_as = str(project.taskdef_path)
     placeholders = _Placeholders(shown_as, values, os.environ if env is None else env)
     rendered = placeholders.fill(register_input(project.taskdef))
-    if placeholders.missing and not local_defaults:
-        raise SpecError(placeholders.missing)
+    problems = unknown_set_values(project.taskdef, set_values or {}, shown_as)
+    if not local_defaults:
+        problems += placeholders.missing
+    if problems:
+        raise SpecError(problems)
     problems = check_taskdef(rendered, project.config, shown_as) or _image_problems(
         rendered, shown_as, image
     )
@@ -147,6 +153,31 @@ def placeholders(document: Any) -> list[str]:
     if not isinstance(document, list):
         return []
     return list(dict.fromkeys(found for child in document for found in placeholders(child)))
+
+
+def unknown_set_values(
+    document: Any, set_values: Mapping[str, str], shown_as: str
+) -> list[Problem]:
+    """A problem for each `--set` name that no placeholder in `document` has,
+    listing the names that exist, nearest to the typo first."""
+    names = list(dict.fromkeys(_name(found) for found in placeholders(document)))
+    problems = []
+    for name in set_values:
+        if name in names:
+            continue
+        nearest = difflib.get_close_matches(name, names, n=len(names), cutoff=0)
+        exist = ", ".join(nearest) if nearest else "none"
+        message = (
+            f"--set {name}: no placeholder <{name}> or ${{{name}}} in this file; "
+            f"its placeholders (nearest first): {exist}"
+        )
+        problems.append(Problem(shown_as, "", message))
+    return problems
+
+
+def _name(placeholder: str) -> str:
+    match = PLACEHOLDER.fullmatch(placeholder)
+    return str(match.group(2) or match.group(4)) if match else placeholder
 
 
 def builtin_values(config: BluegreenConfig) -> dict[str, str]:
