@@ -6,7 +6,7 @@ from __future__ import annotations
 import botocore.session
 
 from bluegreen.aws import ecs_reading
-from bluegreen.engine.events import LifecycleEvent, StepStatus
+from bluegreen.vocabulary import LifecycleEvent, StepStatus
 
 from . import ecs_double as script
 from .doubles import Script

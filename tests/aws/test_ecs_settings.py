@@ -10,11 +10,11 @@ import boto3
 import pytest
 
 from bluegreen.aws.ecs_native import EcsPlatform
-from bluegreen.engine.events import Status
 from bluegreen.errors import PlatformError, SpecError
 from bluegreen.platform import DeployRequest
 from bluegreen.spec.deployment_config import resolve_config
 from bluegreen.spec.project import Project
+from bluegreen.vocabulary import Status
 
 from . import ecs_double as script
 from .conftest import IMAGE, Listener, deploy_and_follow, with_config

@@ -22,9 +22,10 @@ from bluegreen.cli.output import (
 from bluegreen.engine.actions import Record
 from bluegreen.engine.deployment import Deployment
 from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
-from bluegreen.engine.events import Event, EventKind, LifecycleEvent, Weights
+from bluegreen.engine.events import Event, EventKind, Weights
 from bluegreen.engine.inputs import HookFinished, Started, TaskSetReady, Tick, ValidationResult
 from bluegreen.errors import PlatformError
+from bluegreen.vocabulary import LifecycleEvent
 
 
 def deployment_events() -> list[Event]:
