@@ -23,6 +23,7 @@ class ProxySettings:
     retry_buffer: int = 65536  # a request is replayable while it fits here
     max_attempts: int = 3
     pause_above: int = 262144  # bytes buffered for a target before reading from the client pauses
+    allow_connect: bool = False  # forward CONNECT (a tunnel once the target answers 2xx) → else 405
 
     @property
     def tick(self) -> float:
