@@ -298,14 +298,14 @@ class ClientConnection(asyncio.Protocol):
         self.since = now
         if self.out:
             self.flush()
-        if self.phase is SWITCHING:
-            self.loop.call_soon(self._after_refused_upgrade)
-        elif queue:
+        if queue:
             if queue[0].pending is not None:
                 queue[0].dispatch()
             self.update_buffer_pause()
         elif flow.paused:
             flow.resume(BUFFER)
+            if self.phase is SWITCHING:  # paused for UPGRADE too, so only looked at here
+                self.loop.call_soon(self._after_refused_upgrade)
 
     def start_tunnel(self, upstream: UpstreamConnection) -> None:
         """The target agreed to switch: what the client sent after the head
