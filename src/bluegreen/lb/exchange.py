@@ -59,36 +59,14 @@ WAITING, INFORMATIONAL, STREAMING, UNTIL_CLOSE, SWITCHED, FINISHED = ResponsePha
 
 
 class Exchange:
-    __slots__ = (  # noqa: RUF023 (in sections, as __init__ sets them, not sorted)
-        # What the client asked for, fixed once its head is read
-        "client",
-        "method",
-        "chunked",
-        "upgrade",
-        "http10",
-        "keep_alive",
-        "plain",
-        # The request on its way to a target
-        "pending",
-        "pending_size",
-        "retained",
-        "retained_size",
-        "request_done",
-        # Where it goes
-        "group",
-        "target",
-        "tried",
-        "connecting",
-        "upstream",
-        "sent_at",
-        # The response
-        "phase",
-        "status",
-        "rechunk",
-        # For the metrics
-        "started",
-        "bytes_in",
-        "bytes_out",
+    # One line per section of __init__: what the client asked for, the request
+    # on its way, where it goes, the response, the metrics.
+    __slots__ = (
+        *("client", "method", "chunked", "upgrade", "http10", "keep_alive", "plain"),
+        *("pending", "pending_size", "retained", "retained_size", "request_done"),
+        *("group", "target", "tried", "connecting", "upstream", "sent_at"),
+        *("phase", "status", "rechunk"),
+        *("started", "bytes_in", "bytes_out"),
     )
 
     def __init__(
