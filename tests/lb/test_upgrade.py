@@ -17,7 +17,6 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -239,7 +238,7 @@ def test_connect_is_refused_and_reaches_no_target() -> None:
 def test_connect_is_tunnelled_when_the_settings_allow_it() -> None:
     async def scenario() -> None:
         app = App(refuse=None)
-        settings = replace(ProxySettings(), allow_connect=True)
+        settings = ProxySettings(allow_connect=True)
         async with app_server(app) as app_port, proxy_to(app_port, settings) as port:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             try:
