@@ -29,6 +29,7 @@ from servers import BluegreenProxy, HAProxy, NginxBackend, NginxProxy, Proxy, Se
 from wrk import WrkResult, run_wrk
 
 SERVER_CPU, CLIENT_CPU = "0", "1"
+BURST = 1000  # clients connecting at once: more than asyncio's default backlog of 100
 S = TypeVar("S", bound=Server)
 PROXIES: dict[str, type[Proxy]] = {
     "bluegreen": BluegreenProxy,
@@ -55,9 +56,21 @@ def servers() -> Iterator[Callable[[S], S]]:
 
 
 def measure(url: str, proxy: Server | None, connections: int, seconds: float) -> Sample:
-    before = proxy.cpu_seconds if proxy else 0.0
+    before, refused_before = (proxy.cpu_seconds if proxy else 0.0), listen_overflows()
     result = run_wrk(url, connections=connections, seconds=seconds, cpu=CLIENT_CPU)
-    return Sample(result, (proxy.cpu_seconds - before) if proxy else 0.0)
+    cpu = (proxy.cpu_seconds - before) if proxy else 0.0
+    return Sample(result, cpu, listen_overflows() - refused_before)
+
+
+def listen_overflows() -> int:
+    """The kernel's count of connections dropped because an accept queue was
+    full (each costs its client a SYN retransmit, a second or more). It counts
+    every socket on the machine, so another engineer's run can add to it."""
+    lines = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()]
+    for names, values in zip(lines[::2], lines[1::2], strict=True):
+        if names[0] == "TcpExt:":
+            return int(values[names.index("ListenOverflows")])
+    return 0
 
 
 def paired_runs(
@@ -134,6 +147,8 @@ def main() -> None:
         throughput = paired_runs(workdir, names, args.pairs, 64, args.seconds)
         print("latency: wrk -c1 ...", flush=True)
         latency = paired_runs(workdir, names, args.pairs, 1, max(args.seconds / 2, 1))
+        print(f"burst: wrk -c{BURST} ...", flush=True)
+        burst = paired_runs(workdir, names, args.pairs, BURST, args.seconds)
         events: dict[str, dict[str, WrkResult]] = {}
         for name in names:
             print(f"switch and SIGKILL scenarios: {name} ...", flush=True)
@@ -147,7 +162,7 @@ def main() -> None:
         [sys.executable, str(Path(__file__).with_name("lb_hot_path.py"))],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    text = render(Run(names, started_at, args, throughput, latency, events, hot_path))
+    text = render(Run(names, started_at, args, throughput, latency, burst, events, hot_path))
     args.output.write_text(text)
     print(text)
 

@@ -24,6 +24,7 @@ NOTES = Path(__file__).with_name("lb_notes.md")  # hand-written; appended to eve
 class Sample:
     result: WrkResult
     cpu: float  # proxy CPU seconds during the run
+    listen_overflows: int = 0  # connections the kernel dropped for a full accept queue
 
     @property
     def cpu_per_request(self) -> float:
@@ -37,6 +38,7 @@ class Run:
     args: argparse.Namespace
     throughput: dict[str, list[Sample]]
     latency: dict[str, list[Sample]]
+    burst: dict[str, list[Sample]]  # wrk -c1000
     events: dict[str, dict[str, WrkResult]]
     hot_path: str  # lb_hot_path.py's answer
 
@@ -72,6 +74,8 @@ def render(run: Run) -> str:
         "",
         *throughput_table(run),
         "",
+        *burst_table(run),
+        "",
         *targets_table(run),
         "",
         *events_table(run),
@@ -97,14 +101,30 @@ def versions() -> str:
     return ", ".join(found)
 
 
+def table_head(title: str, columns: list[str]) -> list[str]:
+    """A section's title and its table's head: one row per server, figures
+    in the columns (right-aligned)."""
+    return [
+        f"### {title}",
+        "",
+        "| | " + " | ".join(columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+
+
 def throughput_table(run: Run) -> list[str]:
     t, a = run.throughput, run.args
-    rows = [
-        f"### Throughput, CPU (wrk -c64, {a.pairs} pairs × {a.seconds:g} s), latency (wrk -c1)",
-        "",
-        "| | req/s (median) | × HAProxy | CPU µs/request | CPU × HAProxy | p50 at c1 | added p50 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    rows = table_head(
+        f"Throughput, CPU (wrk -c64, {a.pairs} pairs × {a.seconds:g} s), latency (wrk -c1)",
+        [
+            "req/s (median)",
+            "× HAProxy",
+            "CPU µs/request",
+            "CPU × HAProxy",
+            "p50 at c1",
+            "added p50",
+        ],
+    )
     for name in ["direct", *run.names]:
         rps = statistics.median(s.result.rps for s in t[name])
         p50 = statistics.median(s.result.p50 for s in run.latency[name])
@@ -129,6 +149,23 @@ def cpu_ratio(run: Run, name: str) -> float:
     return paired(
         run.throughput, name, "haproxy", lambda x, y: x.cpu_per_request / y.cpu_per_request
     )
+
+
+def burst_table(run: Run) -> list[str]:
+    b, a = run.burst, run.args
+    rows = table_head(
+        f"A thousand clients at once (wrk -c1000, {a.pairs} pairs × {a.seconds:g} s)",
+        ["req/s (median)", "p99 (median)", "p99 × HAProxy", "listen overflows (sum)"],
+    )
+    for name in ["direct", *run.names]:
+        rps = statistics.median(s.result.rps for s in b[name])
+        p99 = statistics.median(s.result.p99 for s in b[name])
+        ratio = ""
+        if name != "direct" and "haproxy" in b:
+            ratio = f"{paired(b, name, 'haproxy', lambda x, y: x.result.p99 / y.result.p99):.2f}"
+        overflows = sum(s.listen_overflows for s in b[name])
+        rows.append(f"| {name} | {rps:,.0f} | {p99 * 1e3:.0f} ms | {ratio} | {overflows} |")
+    return rows
 
 
 def targets_table(run: Run) -> list[str]:

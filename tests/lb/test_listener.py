@@ -1,3 +1,7 @@
+import select
+import socket
+import time
+
 import httpx
 import pytest
 
@@ -50,3 +54,43 @@ def test_port_zero_listens_on_a_free_port_read_back() -> None:
                 assert (await client.get(f"http://127.0.0.1:{second.port}/")).text == "blue"
 
     run(scenario())
+
+
+def test_a_thousand_clients_connecting_at_once_are_all_taken_while_the_loop_is_busy() -> None:
+    """The connects run while the loop can't accept (this test holds it), so
+    each completes only if the listen backlog has room for it; one past the
+    backlog would wait for a SYN retransmit that the held queue also drops."""
+    clients = 1000
+
+    async def scenario() -> None:
+        async with balancer({"blue": 100}) as setup:
+            sockets = [socket.socket() for _ in range(clients)]
+            try:
+                for sock in sockets:
+                    sock.setblocking(False)
+                    sock.connect_ex(("127.0.0.1", setup.listener.port))
+                assert connected(sockets, timeout=3.0) == clients
+            finally:
+                for sock in sockets:
+                    sock.close()
+
+    run(scenario())
+
+
+def connected(sockets: list[socket.socket], timeout: float) -> int:
+    """How many of these non-blocking connects complete within `timeout`
+    (waiting for them, without yielding to the event loop)."""
+    poller = select.poll()
+    for sock in sockets:
+        poller.register(sock, select.POLLOUT)
+    done: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(done) < len(sockets) and time.monotonic() < deadline:
+        for fd, _ in poller.poll(50):
+            poller.unregister(fd)
+            done.add(fd)
+    return sum(
+        1
+        for s in sockets
+        if s.fileno() in done and not s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    )

@@ -1,12 +1,10 @@
-import asyncio
-
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bluegreen.lb.metrics import APP, CHECKPOINT_SECONDS, PROXY, GroupMetrics, percentile
 from bluegreen.lb.target import Target
 
-from .harness import balancer, run
+from .harness import balancer, run, wait_for
 
 
 class Clock:
@@ -63,9 +61,13 @@ def test_checkpoints_are_taken_by_the_load_balancer_sweep() -> None:
             async with httpx.AsyncClient(base_url=setup.url) as client:
                 for _ in range(5):
                     await client.get("/")
-                await asyncio.sleep(CHECKPOINT_SECONDS * 3)
+                metrics = setup.groups["blue"].metrics
+                # Only a checkpoint the sweep took after those five empties a window.
+                await wait_for(
+                    lambda: metrics.snapshot(window=CHECKPOINT_SECONDS * 1.5).requests == 0
+                )
                 await client.get("/status/503")
-            recent = setup.groups["blue"].metrics.snapshot(window=CHECKPOINT_SECONDS * 1.5)
+            recent = metrics.snapshot(window=CHECKPOINT_SECONDS * 1.5)
             assert (recent.requests, recent.errors_5xx, recent.proxy_errors) == (1, 1, 0)
 
     run(scenario())

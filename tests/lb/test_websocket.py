@@ -15,6 +15,9 @@ from .harness import run, wait_for
 HEALTH = HealthCheckConfig(
     path="/", interval=0.02, timeout=0.015, healthy_threshold=2, matcher="200-499"
 )
+# A tunnel outlives the deregistration delay, up to the grace; the grace
+# leaves the test ample time to show that, however busy the machine.
+DELAY, GRACE = 0.05, 1.5
 
 
 async def echo(connection: ServerConnection) -> None:
@@ -29,7 +32,7 @@ def test_websocket_echo_through_the_proxy_lasts_the_upgrade_grace_of_a_drain() -
             lb = LoadBalancer()
             try:
                 group = lb.add_target_group(
-                    "ws", HEALTH, deregistration_delay=0.05, upgrade_grace=0.4
+                    "ws", HEALTH, deregistration_delay=DELAY, upgrade_grace=GRACE
                 )
                 target = group.register("127.0.0.1", port)
                 listener = await lb.add_listener("production", 0)
@@ -40,11 +43,14 @@ def test_websocket_echo_through_the_proxy_lasts_the_upgrade_grace_of_a_drain() -
                         await socket.send(message)
                         assert await socket.recv() == message
                     assert target.in_flight == 0 and len(target.tunnels) == 1
+                    loop = asyncio.get_running_loop()
+                    drain_started = loop.time()
                     draining = asyncio.create_task(group.deregister(target))
-                    await asyncio.sleep(0.2)  # past the delay, within the upgrade grace
+                    await wait_for(lambda: loop.time() > drain_started + DELAY)
+                    assert not draining.done()  # the tunnel holds the drain in its grace
                     await socket.send("still open")
                     assert await socket.recv() == "still open"
-                    await asyncio.wait_for(draining, 2)
+                    await asyncio.wait_for(draining, GRACE + 2)
                     try:
                         await asyncio.wait_for(socket.recv(), 2)
                         raise AssertionError("tunnel outlived the drain")

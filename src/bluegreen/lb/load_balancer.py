@@ -90,7 +90,7 @@ class LoadBalancer:
             lambda: ClientConnection(listener, self.settings, writes),
             self.host,
             port,
-            backlog=1024,
+            backlog=self.settings.backlog,
         )
         listener.serving(server)
         self.listeners[name] = listener

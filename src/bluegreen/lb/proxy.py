@@ -13,9 +13,19 @@ timers), and applies backpressure both ways: reading from the client
 pauses while a target can't take more, and reading from the target pauses
 while the client can't.
 
-Anything llhttp or `messages.Framing` refuses (ambiguous length, bad
+Anything llhttp or `http_heads.Framing` refuses (ambiguous length, bad
 chunk size, oversize head) is answered 400 and the connection closed
-before any byte of it is forwarded.
+before any byte of it is forwarded; a CONNECT is answered 405 unless
+`ProxySettings.allow_connect`.
+
+A request that asks to switch protocols (Upgrade, or an allowed CONNECT)
+is forwarded alone: what the client sent after its head is held, and
+reading paused, until the target answers. A 101 (a 2xx to CONNECT) makes
+those bytes the first of a tunnel; any other answer leaves an HTTP
+connection, and they are parsed as the client's next request. Forwarding
+them at once would let a target that refuses the upgrade answer them as a
+request the proxy never saw, on a connection that then goes back to the
+pool: a response desync, one client's answer read by the next.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from typing import TYPE_CHECKING, cast
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
 from .exchange import Exchange
+from .flow_control import BUFFER, UPGRADE, UPSTREAM, FlowControl
 from .http_heads import (
     CRLF,
     BadRequest,
@@ -49,37 +60,42 @@ class ReadPhase(Enum):
     IDLE = "idle"  # between requests
     HEAD = "head"  # reading a request head
     BODY = "body"  # reading a request body
+    SWITCHING = "switching"  # an upgrade's head is read: what follows waits for the answer
+    TUNNEL = "tunnel"  # the target switched protocols: bytes pass through
 
 
 # The members under module names: on Python 3.11 each `ReadPhase.X` is a lookup
 # costing ~70 ns, and a request reads or sets its phase six times.
-IDLE, HEAD, BODY = ReadPhase.IDLE, ReadPhase.HEAD, ReadPhase.BODY
-
-
-BUFFER, UPSTREAM = 1, 2  # why reading from the client is paused
+IDLE, HEAD, BODY, SWITCHING, TUNNEL = ReadPhase
 
 
 class ClientConnection(asyncio.Protocol):
     def __init__(self, listener: Listener, settings: ProxySettings, writes: WriteBatch) -> None:
+        # The connection
         self.listener = listener
         self.settings = settings
         self.writes = writes  # to targets and to this client: see write_batch
         self.loop = asyncio.get_running_loop()
-        self.parser = HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
-        self.queue: deque[Exchange] = deque()  # the first one is being answered
-        self.reading: Exchange | None = None  # the one whose body is arriving
-        self.out: list[bytes] = []
-        self.phase = IDLE
-        self.now = self.since = self.loop.time()  # now: when the last read arrived
-        self.tunnel: UpstreamConnection | None = None
+        self.flow = FlowControl()
         self.closing = False
-        self.paused = 0
-        self.writing_paused = False
         self.client_ip = b""
         self.port = str(listener.port).encode()
-        # llhttp is given no per-header callbacks: each head is read from the
-        # bytes as received, which takes knowing where in them it starts.
+        self.forwarded = b""  # the X-Forwarded lines and the blank line ending a head
+        self.now = self.since = self.loop.time()  # now: when the last read arrived
+
+        # Requests: the one being read, the ones waiting for their answers
+        self.parser = HttpRequestParser(self)
+        self.phase = IDLE
+        self.queue: deque[Exchange] = deque()  # the first one is being answered
+        self.reading: Exchange | None = None  # the one whose body is arriving
+        self.out: list[bytes] = []  # answers for the client, written once per read
+        self.held: list[bytes] = []  # what came after an upgrade's head (SWITCHING)
+        self.tunnel: UpstreamConnection | None = None
+
+        # Where the head being read starts in the bytes received. llhttp is
+        # given no per-header callbacks: each head is read from the bytes as
+        # received, which takes knowing where in them it starts.
         self.head: list[bytes] | None = None  # the reads of the head being read, from its start
         self.head_size = 0
         self.next_head: bytes | None = None  # where a request starting now starts
@@ -87,22 +103,18 @@ class ClientConnection(asyncio.Protocol):
         self.body_seen = 0  # body bytes of that request in this read
         self._rejection: BadRequest | None = None
         self._unplaced = False  # a request came whose head can't be found in the bytes
-        self.forwarded = b""  # the X-Forwarded lines and the blank line ending a head
 
     # asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        self.flow.attach(self.transport)
         self.listener.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.client_ip = str(peer[0] if peer else "").encode()
         self.forwarded = forwarded_headers(self.client_ip, self.port) + CRLF
 
     def data_received(self, data: bytes) -> None:
-        if self.tunnel is not None:
-            self.tunnel.write(data)
-            return
-        self.now = self.loop.time()
         phase = self.phase
         if phase is IDLE:
             self.next_head = data
@@ -110,8 +122,16 @@ class ClientConnection(asyncio.Protocol):
             if self.head is not None:
                 self.head.append(data)
                 self.head_size += len(data)
-        else:
+        elif phase is BODY:
             self.body_from = data
+        elif phase is TUNNEL:
+            assert self.tunnel is not None
+            self.tunnel.write(data)
+            return
+        else:  # SWITCHING: read before the pause took effect
+            self.held.append(data)
+            return
+        self.now = self.loop.time()
         self.body_seen = 0
         try:
             self.parser.feed_data(data)
@@ -135,6 +155,7 @@ class ClientConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
+        self.flow.detach()
         self.listener.connections.discard(self)
         for exchange in self.queue:
             exchange.abandon()
@@ -143,16 +164,19 @@ class ClientConnection(asyncio.Protocol):
             self.tunnel.close()
 
     def pause_writing(self) -> None:
-        self.writing_paused = True
-        upstream = self._upstream()
-        if upstream is not None:
-            upstream.pause_reading(True)
+        self._pause_upstream(True)
 
     def resume_writing(self) -> None:
-        self.writing_paused = False
-        upstream = self._upstream()
+        self._pause_upstream(False)
+
+    def _pause_upstream(self, paused: bool) -> None:
+        """Reading from the target feeding this client follows its socket buffer."""
+        self.flow.writing_paused = paused
+        upstream = self.tunnel
+        if upstream is None and self.queue:
+            upstream = self.queue[0].upstream
         if upstream is not None:
-            upstream.pause_reading(False)
+            upstream.pause_reading(paused)
 
     # llhttp callbacks
 
@@ -189,7 +213,7 @@ class ClientConnection(asyncio.Protocol):
         self.since = self.now
         self.reading = exchange
         self.queue.append(exchange)
-        if self.paused or len(self.queue) > 1:
+        if self.flow.paused or len(self.queue) > 1:
             self.update_buffer_pause()
 
     def _rebuilt_exchange(self, method: bytes, raw: bytes) -> Exchange:
@@ -197,6 +221,8 @@ class ClientConnection(asyncio.Protocol):
         headers dropped, its framing checked, its version made HTTP/1.1."""
         parser = self.parser
         upgrade = parser.should_upgrade()
+        if method == b"CONNECT" and not self.settings.allow_connect:
+            self._refuse(BadRequest(405, "CONNECT (ProxySettings.allow_connect is off)"))
         url, headers = read_request_head(raw)
         if len(headers) > self.settings.max_headers:
             self._refuse(BadRequest(400, "more headers than max_headers"))
@@ -257,16 +283,13 @@ class ClientConnection(asyncio.Protocol):
             self.writes.write(self.transport, out[0] if len(out) == 1 else b"".join(out))
             out.clear()
 
-    def attached(self, upstream: UpstreamConnection) -> None:
-        if self.writing_paused:
-            upstream.pause_reading(True)
-
     def exchange_finished(self, exchange: Exchange, now: float) -> None:
         queue = self.queue
         if queue and queue[0] is exchange:
             queue.popleft()
-        if self.paused:
-            self._set_paused(UPSTREAM, False)
+        flow = self.flow
+        if flow.paused:
+            flow.resume(UPSTREAM)
         if self.tunnel is not None:
             return
         if not exchange.keep_alive:
@@ -279,16 +302,36 @@ class ClientConnection(asyncio.Protocol):
             if queue[0].pending is not None:
                 queue[0].dispatch()
             self.update_buffer_pause()
-        elif self.paused:
-            self._set_paused(BUFFER, False)
+        elif flow.paused:
+            flow.resume(BUFFER)
+            if self.phase is SWITCHING:  # paused for UPGRADE too, so only looked at here
+                self.loop.call_soon(self._after_refused_upgrade)
 
     def start_tunnel(self, upstream: UpstreamConnection) -> None:
+        """The target agreed to switch: what the client sent after the head
+        goes first, then everything it sends."""
         self.tunnel = upstream
-        self._set_paused(BUFFER, False)
+        self.phase = TUNNEL
+        held, self.held = self.held, []
+        if held:
+            upstream.write(b"".join(held))
+        self.flow.resume(UPGRADE | BUFFER)
+
+    def _after_refused_upgrade(self) -> None:
+        """Still HTTP: what came after the upgrade's head is the next request.
+        (Called from the loop, not from inside the target's callbacks.)"""
+        if self.closing:
+            return
+        held, self.held = b"".join(self.held), []
+        self.parser = HttpRequestParser(self)  # llhttp stops for good at an upgrade
+        self.phase = IDLE
+        self.flow.resume(UPGRADE)
+        if held:
+            self.data_received(held)
 
     def pause_for_upstream(self, paused: bool) -> None:
         """A target's socket buffer is full (or no longer): stop (resume) reading."""
-        self._set_paused(UPSTREAM, paused)
+        self.flow.pause(UPSTREAM, paused)
 
     def update_buffer_pause(self) -> None:
         """Bound what waits in memory: one pipelined request, `pause_above` bytes."""
@@ -298,29 +341,17 @@ class ClientConnection(asyncio.Protocol):
             and queue[-1].pending is not None
             and queue[-1].pending_size > self.settings.pause_above
         )
-        if waiting or self.paused & BUFFER:
-            self._set_paused(BUFFER, waiting)
-
-    def _set_paused(self, reason: int, on: bool) -> None:
-        before = self.paused
-        self.paused = before | reason if on else before & ~reason
-        if self.transport is None or bool(before) == bool(self.paused) or self.closing:
-            return
-        if self.paused:
-            self.transport.pause_reading()
-        else:
-            self.transport.resume_reading()
+        if waiting or self.flow.paused & BUFFER:
+            self.flow.pause(BUFFER, waiting)
 
     def _start_upgrade(self, rest: bytes) -> None:
-        """The request asked to switch protocols; bytes after its head go along."""
+        """The request asks to switch protocols: it goes alone, and what came
+        after its head waits (see the module's docstring)."""
         self.on_message_complete()
-        if rest and self.queue:
-            self.queue[-1]._send(rest)
-
-    def _upstream(self) -> UpstreamConnection | None:
-        if self.tunnel is not None:
-            return self.tunnel
-        return self.queue[0].upstream if self.queue else None
+        self.phase = SWITCHING
+        if rest:
+            self.held.append(rest)
+        self.flow.pause(UPGRADE)
 
     # Ending
 
@@ -330,7 +361,7 @@ class ClientConnection(asyncio.Protocol):
         if (
             first is not None
             and first.upstream is not None
-            and not first.response_started
+            and first.answer_pending
             and now - first.sent_at > settings.request_timeout
         ):
             first.timed_out()
@@ -349,7 +380,7 @@ class ClientConnection(asyncio.Protocol):
         """Refuse what the client sent (or failed to send in time) and close.
         A request still arriving is dropped, along with its target connection."""
         first = self.queue[0] if self.queue else None
-        if first is None or (first is self.reading and not first.response_started):
+        if first is None or (first is self.reading and first.answer_pending):
             if first is not None:
                 first.abandon()
             self.out.append(error_response(status, close=True))
@@ -375,3 +406,4 @@ class ClientConnection(asyncio.Protocol):
         if self.transport is not None and not self.closing:
             self.writes.end(self.transport, abort=abort)
         self.closing = True
+        self.flow.detach()

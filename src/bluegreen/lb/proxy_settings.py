@@ -23,6 +23,12 @@ class ProxySettings:
     retry_buffer: int = 65536  # a request is replayable while it fits here
     max_attempts: int = 3
     pause_above: int = 262144  # bytes buffered for a target before reading from the client pauses
+    # Connections the kernel completes while the loop is busy, before it
+    # accepts them (asyncio's default is 100; Linux caps it at
+    # net.core.somaxconn, 4096 by default since 5.4). A connection past
+    # it is dropped, and its client's SYN retransmitted a second later.
+    backlog: int = 4096
+    allow_connect: bool = False  # forward CONNECT (a tunnel once the target answers 2xx) → else 405
 
     @property
     def tick(self) -> float:

@@ -27,18 +27,20 @@ MAX_HEAD_BYTES = 65536
 
 class UpstreamConnection(asyncio.Protocol):
     def __init__(self, target: Target, writes: WriteBatch) -> None:
+        # The connection, and whose it is: the pool's or one exchange's
         self.target = target
         self.writes = writes
         self.transport: asyncio.Transport | None = None
-        self.parser = HttpResponseParser(self)
         self.exchange: Exchange | None = None
         self.reusable = False  # open, and no response in progress
-        self.tunnel = False
-        self.reading_paused = False  # while the client can't take more
         self.idle_at = 0.0
-        # The bytes of the response head being read, from its first byte: its
-        # headers are read from them only when it has to be rebuilt, which
-        # saves a Python call per header on every other response.
+        self.tunnel = False  # after a switch of protocols: bytes pass through
+        self.reading_paused = False  # while the client can't take more
+
+        # The response being read. Its head's bytes are kept from its first
+        # byte: its headers are read from them only when it has to be rebuilt,
+        # which saves a Python call per header on every other response.
+        self.parser = HttpResponseParser(self)
         self.awaiting_head = True
         self.received: bytes | None = None
 
