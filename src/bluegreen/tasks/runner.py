@@ -90,6 +90,9 @@ class TaskSet:
             except PlatformError as exc:
                 await self._failed(str(exc))
                 return
+            except Exception as exc:  # a driver's bug must not end the loop unseen either
+                await self._failed(f"the {self.runner.driver.name} driver failed: {exc!r}")
+                raise
             self.tasks[slot] = task
             if self.on_start:
                 await self.on_start(task)
