@@ -27,6 +27,7 @@ from rich.text import Text
 
 from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
 from ..platform import DeploymentSummary, Platform, raise_for_status
+from .stages import Until
 
 OUTPUTS = ("text", "json")
 
@@ -195,12 +196,19 @@ def render(events: Iterable[Event], output: str, console: Console | None = None)
 
 
 def watch(
-    platform: Platform, deployment_id: str, output: str, timeout: float | None = None
+    platform: Platform,
+    deployment_id: str,
+    output: str,
+    timeout: float | None = None,
+    until: Until | None = None,
 ) -> DeploymentSummary:
-    """Follow a deployment to its end, then print the verdict; the final summary.
-    After `timeout` seconds stop following (the deployment goes on): exit 3."""
+    """Follow a deployment to its end (or `until` a stage), then print the
+    verdict; the final summary. After `timeout` seconds stop following (the
+    deployment goes on): exit 3."""
     console = Console(highlight=False)
     events = platform.events(deployment_id, follow=True)
+    if until is not None:
+        events = until.through(events)
     timed_out = False
     try:
         render(events if timeout is None else _until(events, timeout), output, console)
