@@ -146,6 +146,8 @@ def deploy(
 ) -> None:
     """Deploy DIRECTORY blue/green: exit 0 succeeded (or reached --until),
     1 failed or rolled back, 3 still running at --timeout."""
+    if no_wait and (stage or timeout is not None):
+        raise UsageError("--no-wait returns at once: it takes neither --until nor --timeout")
     platform = _platform(directory, platform_name)
     request = DeployRequest(
         image, config_name, parse_set(set_values), description, wait_for_slot=wait_for_slot
