@@ -138,7 +138,7 @@ def report(
                 kept.write(line)
                 _show(record, line)
         code = child.wait()
-    write_text(junit, junit_xml(record))
+    write_text(junit, junit_xml(record, left_running=code == 0))
     write_text(dotenv_path, dotenv(record))
     return code if code >= 0 else 128 - code  # killed by a signal: as sh reports it
 
