@@ -6,9 +6,7 @@ starts the daemon and deploys v1; the second deploys v2 blue/green and its
 verify job checks that the production listener serves v2; then a broken
 commit makes the pipeline fail and v2 keeps serving. The jobs run in the
 repository itself, as a shell runner reusing its checkout does, so every
-pipeline reaches the same daemon. They install bluegreen themselves
-(`BLUEGREEN_INSTALL=pip`) into a clean virtualenv first on PATH, from a
-local package index serving `make dist`'s wheel.
+pipeline reaches the same daemon.
 """
 
 from __future__ import annotations
@@ -23,9 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bluegreen import __version__
-
-from ..packaging import PackageIndex, built_wheel, clean_venv, job_env, package_index
 from .harness import BIN, REPO, gitlab_ci_local
 
 pytestmark = pytest.mark.slow
@@ -62,29 +57,16 @@ def commit(repo: Path, env: dict[str, str], message: str) -> None:
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[PackageIndex]:
-    with package_index(built_wheel(), tmp_path / "index") as served:
-        yield served
-
-
-@pytest.fixture
-def venv_bin(tmp_path: Path) -> Path:
-    return clean_venv(tmp_path / "venv")
-
-
-@pytest.fixture
-def env(venv_bin: Path) -> dict[str, str]:
-    """The clean venv first (python3, pip, then the bluegreen the jobs
-    install), this one's after it for the example app's gunicorn and flask."""
+def env() -> dict[str, str]:
     prod, test = free_port(), free_port()
-    return job_env(
-        venv_bin,
+    return {
+        **os.environ,
         **FAST,
-        PATH=f"{venv_bin}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}",
-        BLUEGREEN_LOCAL_PROD_PORT=str(prod),
-        BLUEGREEN_LOCAL_TEST_PORT=str(test),
-        NO_PROXY="127.0.0.1,localhost",
-    )
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "BLUEGREEN_LOCAL_PROD_PORT": str(prod),
+        "BLUEGREEN_LOCAL_TEST_PORT": str(test),
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
 
 
 @pytest.fixture
@@ -106,17 +88,12 @@ def repo(tmp_path: Path, env: dict[str, str]) -> Iterator[Path]:
         subprocess.run([str(BIN / "bluegreen"), "down", "."], cwd=root, env=env, timeout=120)
 
 
-def pipeline(
-    repo: Path, env: dict[str, str], version: str, index: PackageIndex
-) -> subprocess.CompletedProcess[str]:
+def pipeline(repo: Path, env: dict[str, str], version: str) -> subprocess.CompletedProcess[str]:
     variables = {
         "BLUEGREEN_LOCAL_PROD_PORT": env["BLUEGREEN_LOCAL_PROD_PORT"],
         "BLUEGREEN_LOCAL_TEST_PORT": env["BLUEGREEN_LOCAL_TEST_PORT"],
         "APP_VERSION": version,
         "BLUEGREEN_VERIFY_EXPECT": f"version {version}",
-        "BLUEGREEN_INSTALL": "pip",
-        "BLUEGREEN_PACKAGE": f"bluegreen=={__version__}",
-        "PIP_INDEX_URL": index.url,
     }
     flags = [f"--variable={name}={value}" for name, value in variables.items()]
     return subprocess.run(
@@ -125,7 +102,7 @@ def pipeline(
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,  # the first job installs bluegreen and its dependencies
+        timeout=240,
     )
 
 
@@ -134,16 +111,14 @@ def production(env: dict[str, str]) -> str:
 
 
 def test_the_pipeline_deploys_blue_green_and_a_broken_app_fails_it(
-    repo: Path, env: dict[str, str], index: PackageIndex, venv_bin: Path
+    repo: Path, env: dict[str, str]
 ) -> None:
-    first = pipeline(repo, env, "v1", index)
+    first = pipeline(repo, env, "v1")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert index.served(built_wheel().name), "the jobs installed bluegreen from the index"
-    assert (venv_bin / "bluegreen").exists()
     assert "bluegreen started for ." in first.stdout, "the deploy job started the daemon"
     assert "version v1" in production(env)
 
-    run = pipeline(repo, env, "v2", index)
+    run = pipeline(repo, env, "v2")
     log = run.stdout + run.stderr
     assert run.returncode == 0, log
     for job in ("build", "deploy", "verify"):
@@ -157,7 +132,7 @@ def test_the_pipeline_deploys_blue_green_and_a_broken_app_fails_it(
 
     (repo / "app.py").write_text('raise SystemExit("broken build")\n')
     commit(repo, env, "broken")
-    run = pipeline(repo, env, "v3", index)
+    run = pipeline(repo, env, "v3")
     log = run.stdout + run.stderr
     assert run.returncode == 1, log
     assert "FAIL  deploy" in log and "verify   starting" not in log, log
