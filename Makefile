@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-tools clean
+.PHONY: demo test lint bench bench-tools dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The wheel and sdist a pipeline installs (BLUEGREEN_PACKAGE; docs/gitlab.md).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
@@ -32,4 +37,4 @@ bench-tools:
 	apt-get update -qq && apt-get install -y -qq haproxy wrk nginx-light
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist

@@ -20,9 +20,11 @@ from . import streams
 from .harness import BIN, job_script, tool
 
 FAKE = """#!/bin/sh
-# `bluegreen deploy` prints a recorded stream and exits as told; the rest is real
-case "$1" in
-  deploy) cat "$FAKE_STREAM"; exit "$FAKE_EXIT" ;;
+# `bluegreen deploy` prints a recorded stream and exits as told, and there is
+# no project to preflight (test_preflight.py runs it for real); the rest is real
+case "$1 $2" in
+  "deploy "*) cat "$FAKE_STREAM"; exit "$FAKE_EXIT" ;;
+  "ci preflight") exit 0 ;;
   *) exec "$REAL_BLUEGREEN" "$@" ;;
 esac
 """

@@ -20,8 +20,8 @@ def record_of(text: str) -> Record:
     return record
 
 
-def cases(record: Record) -> dict[str, ET.Element]:
-    root = ET.fromstring(junit_xml(record))
+def cases(record: Record, left_running: bool = False) -> dict[str, ET.Element]:
+    root = ET.fromstring(junit_xml(record, left_running))
     suite = root.find("testsuite")
     assert suite is not None
     found = {c.attrib["name"]: c for c in suite.iter("testcase")}
@@ -88,3 +88,14 @@ def test_dotenv_carries_id_status_and_revision() -> None:
     assert dotenv(record) == (
         f"DEPLOYMENT_ID={streams.ID}\nDEPLOYMENT_STATUS=Succeeded\nDEPLOYMENT_REVISION=flask-app:4\n"
     )
+
+
+def test_a_deployment_left_running_by_deploy_until_is_no_failure() -> None:
+    """`deploy --until shifted` exits 0 with the deployment still in progress;
+    exit 3 (timed out) with the same verdict is a failure."""
+    text = streams.stream(streams.local_success(), streams.verdict(Status.IN_PROGRESS))
+    left = cases(record_of(text), left_running=True)[f"deployment {streams.ID}"]
+    assert left.find("failure") is None
+    timed_out = cases(record_of(text))[f"deployment {streams.ID}"]
+    failure = timed_out.find("failure")
+    assert failure is not None and failure.get("message", "").startswith("InProgress")

@@ -17,7 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from .gitlab import AWS_PLATFORMS, PipelineSettings, Stages, jobs, render, variables
+from .gitlab import (
+    AWS_PLATFORMS,
+    DOCKER_PLATFORMS,
+    PipelineSettings,
+    Stages,
+    jobs,
+    render,
+    variables,
+)
 
 COMPONENT_PATH = "templates/bluegreen.yml"
 
@@ -50,6 +58,19 @@ INPUTS: dict[str, dict[str, Any]] = {
         "regex": "^[0-9]{12}$",
     },
     "ecr_repository": {"description": "ECR repository name the image is pushed to."},
+    "test_listener_url": {
+        "description": "Test listener URL the gate checks (empty: TEST_LB_DNS or bluegreen.toml).",
+        "default": "",
+    },
+    "docker_platform": {
+        "description": "Platform the image is built for: the task definition's cpuArchitecture.",
+        "options": list(DOCKER_PLATFORMS),
+        "default": DOCKER_PLATFORMS[0],
+    },
+    "job_prefix": {
+        "description": "Put before every job name, so they do not clash with the includer's.",
+        "default": "",
+    },
     "stage_build": {"description": "Stage of the build job.", "default": "build"},
     "stage_deploy": {"description": "Stage of the deploy job.", "default": "deploy"},
     "stage_verify": {"description": "Stage of the verify and rollback jobs.", "default": "verify"},
@@ -68,6 +89,9 @@ def component_settings() -> PipelineSettings:
         region=_input("aws_region"),
         account_id=_input("aws_account_id"),
         ecr_repository=_input("ecr_repository"),
+        test_listener_url=_input("test_listener_url"),
+        docker_platform=_input("docker_platform"),
+        job_prefix=_input("job_prefix"),
         stages=Stages(_input("stage_build"), _input("stage_deploy"), _input("stage_verify")),
     )
 

@@ -21,11 +21,17 @@ from urllib.parse import urlsplit
 import yaml
 
 from .. import __version__
+from ..images.project import build_platform
 from ..spec.config import BluegreenConfig
+from ..spec.project import Project
 from . import scripts
 
 CI_PLATFORMS = ("local", "aws-codedeploy", "aws-ecs")
 AWS_PLATFORMS = ("aws-codedeploy", "aws-ecs")
+DOCKER_PLATFORMS = ("linux/amd64", "linux/arm64")
+# where `deploy --until` may end the deploy job; `ready` would leave the
+# AWS gate unrun and verify would see blue, so the pipeline does not offer it
+DEPLOY_UNTIL = ("succeeded", "shifted")
 
 PYTHON_IMAGE = "python:3.12-slim"
 DOCKER_IMAGE = "docker:27"
@@ -59,6 +65,9 @@ class PipelineSettings:
     ecr_repository: str = ""
     local_prod_port: int = 8080
     local_test_port: int = 8081
+    test_listener_url: str = ""
+    docker_platform: str = DOCKER_PLATFORMS[0]
+    job_prefix: str = ""
     stages: Stages = field(default_factory=Stages)
 
     @property
@@ -69,9 +78,15 @@ class PipelineSettings:
     def resource_group(self) -> str:
         return f"bluegreen-{self.service}-{self.environment}"
 
+    def job(self, name: str) -> str:
+        """A job's name with the prefix that keeps it apart from the includer's jobs."""
+        return f".{self.job_prefix}{name[1:]}" if name.startswith(".") else self.job_prefix + name
 
-def settings_for(config: BluegreenConfig, platform: str, project_dir: str) -> PipelineSettings:
-    """Defaults taken from bluegreen.toml, so the pipeline matches the project."""
+
+def settings_for(project: Project, platform: str, project_dir: str) -> PipelineSettings:
+    """Defaults taken from bluegreen.toml and taskdef.json, so the pipeline
+    matches the project."""
+    config = project.config
     local = config.local
     return PipelineSettings(
         platform=platform,
@@ -83,6 +98,9 @@ def settings_for(config: BluegreenConfig, platform: str, project_dir: str) -> Pi
         ecr_repository=config.aws.ecr_repository or config.service.name,
         local_prod_port=local.prod_port,
         local_test_port=local.test_port,
+        test_listener_url=str(config.aws.test_listener_url or ""),
+        # ECS runs X86_64 unless the task definition says otherwise
+        docker_platform=build_platform(project.taskdef) or DOCKER_PLATFORMS[0],
     )
 
 
@@ -113,13 +131,14 @@ def pipeline(settings: PipelineSettings) -> dict[str, Any]:
 
 
 def jobs(settings: PipelineSettings) -> dict[str, Any]:
-    return {
+    found = {
         ".bluegreen": base_job(settings),
         "build": build_job(settings),
         "deploy": deploy_job(settings),
         "verify": verify_job(settings),
         "rollback": rollback_job(settings),
     }
+    return {settings.job(name): body for name, body in found.items()}
 
 
 def variables(settings: PipelineSettings) -> dict[str, Any]:
@@ -130,7 +149,9 @@ def variables(settings: PipelineSettings) -> dict[str, Any]:
             settings.project_dir, "Project directory (bluegreen.toml) in the repository."
         ),
         "BLUEGREEN_PACKAGE": _var(
-            settings.package, "pip requirement installed when BLUEGREEN_INSTALL is pip; pinned."
+            settings.package,
+            "pip requirement installed when BLUEGREEN_INSTALL is pip: bluegreen==X from "
+            "PIP_INDEX_URL/PIP_EXTRA_INDEX_URL (a package registry), or a wheel URL.",
         ),
         "BLUEGREEN_INSTALL": _var(
             "pip" if settings.on_aws else "preinstalled",
@@ -145,6 +166,12 @@ def variables(settings: PipelineSettings) -> dict[str, Any]:
         ),
         "BLUEGREEN_VERIFY_EXPECT": _var(
             "", "Text the production response must contain (empty: any 2xx/3xx)."
+        ),
+        "BLUEGREEN_DEPLOY_UNTIL": _var(
+            DEPLOY_UNTIL[0],
+            "Where the deploy job ends: succeeded, or shifted (production on green; the "
+            "termination wait goes on without the job).",
+            options=list(DEPLOY_UNTIL),
         ),
     }
     found.update(_aws_variables(settings) if settings.on_aws else _local_variables(settings))
@@ -165,6 +192,16 @@ def _aws_variables(settings: PipelineSettings) -> dict[str, Any]:
         ),
         "BLUEGREEN_IMAGE": _var(
             "$ECR_REGISTRY/$ECR_REPO:$CI_COMMIT_SHORT_SHA", "Image built, pushed and deployed."
+        ),
+        "BLUEGREEN_DOCKER_PLATFORM": _var(
+            settings.docker_platform,
+            "Platform the image is built for: the task definition's cpuArchitecture.",
+            options=list(DOCKER_PLATFORMS),
+        ),
+        "TEST_LB_DNS": _var(
+            settings.test_listener_url,
+            "Test listener URL or host:port (stack output TestListenerUrl); the gate checks "
+            "green there. Empty: aws.test_listener_url in bluegreen.toml.",
         ),
         "AWS_ROLE_ARN": _var(
             "",
@@ -211,7 +248,7 @@ def build_job(settings: PipelineSettings) -> dict[str, Any]:
     runs the app's processes, no image) a validation of the project instead."""
     if not settings.on_aws:
         return {
-            "extends": ".bluegreen",
+            "extends": settings.job(".bluegreen"),
             "stage": settings.stages.build,
             "script": [scripts.VALIDATE],
         }
@@ -234,13 +271,14 @@ def build_job(settings: PipelineSettings) -> dict[str, Any]:
 def deploy_job(settings: PipelineSettings) -> dict[str, Any]:
     """One blue/green deployment; the job ends with it and fails with it."""
     return {
-        "extends": ".bluegreen",
+        "extends": settings.job(".bluegreen"),
         "stage": settings.stages.deploy,
-        "needs": ["build"],
+        "needs": [settings.job("build")],
         "resource_group": settings.resource_group,
         "interruptible": False,
         "environment": _environment(settings),
         "script": [
+            scripts.preflight(settings.platform),
             *([] if settings.on_aws else [scripts.LOCAL_UP]),
             scripts.deploy(settings.platform, with_image=settings.on_aws),
         ],
@@ -256,9 +294,9 @@ def deploy_job(settings: PipelineSettings) -> dict[str, Any]:
 def verify_job(settings: PipelineSettings) -> dict[str, Any]:
     """After the shift: the production listener answers, with the new version."""
     return {
-        "extends": ".bluegreen",
+        "extends": settings.job(".bluegreen"),
         "stage": settings.stages.verify,
-        "needs": ["deploy"],
+        "needs": [settings.job("deploy")],
         "environment": {"name": settings.environment, "action": "verify"},
         "script": [scripts.deployed(settings.platform), scripts.VERIFY],
     }
@@ -266,11 +304,18 @@ def verify_job(settings: PipelineSettings) -> dict[str, Any]:
 
 def rollback_job(settings: PipelineSettings) -> dict[str, Any]:
     """By hand: back to the previous revision (an instant flip inside the
-    termination wait, else a new deployment of the last good revision)."""
+    termination wait, else a new deployment of the last good revision).
+
+    GitLab skips a job whose `needs` (or earlier stage) failed, manual or
+    not, and `optional` only covers a job missing from the pipeline. Yet a
+    deploy that exits 3 (timed out) or 4 (platform unreachable) may leave
+    its deployment running, which is when a rollback is wanted. So the job
+    needs nothing, `needs: []`, and is playable from the start; the shared
+    resource_group queues it behind a deploy in progress."""
     return {
-        "extends": ".bluegreen",
+        "extends": settings.job(".bluegreen"),
         "stage": settings.stages.verify,
-        "needs": ["deploy"],
+        "needs": [],
         "when": "manual",
         "allow_failure": True,
         "resource_group": settings.resource_group,

@@ -29,8 +29,11 @@ class Case:
     seconds: float = 0.0
 
 
-def cases(record: Record) -> list[Case]:
-    return [*_validation(record), *_hooks(record.events), *_deployment(record)]
+def cases(record: Record, left_running: bool = False) -> list[Case]:
+    """`left_running`: the command ended well before the deployment did
+    (`deploy --until`), so a deployment still in progress is no failure."""
+    deployment = _deployment(record, left_running)
+    return [*_validation(record), *_hooks(record.events), *deployment]
 
 
 def _validation(record: Record) -> list[Case]:
@@ -80,12 +83,13 @@ def _hooks(events: Iterable[Event]) -> list[Case]:
     return found
 
 
-def _deployment(record: Record) -> list[Case]:
+def _deployment(record: Record, left_running: bool) -> list[Case]:
     if not record.deployment_id:
         return []
     status = record.status
     failure = None
-    if status is not Status.SUCCEEDED:
+    running = status is not None and not status.terminal
+    if status is not Status.SUCCEEDED and not (left_running and running):
         shown = status.value if status else "unknown"
         message = record.verdict.message if record.verdict else record.events[-1].message
         failure = f"{shown}: {message}"
@@ -102,8 +106,8 @@ def _detail(event: Event) -> str:
     return f" ({detail})" if detail else ""
 
 
-def junit_xml(record: Record) -> str:
-    found = cases(record)
+def junit_xml(record: Record, left_running: bool = False) -> str:
+    found = cases(record, left_running)
     suite = ET.Element(
         "testsuite",
         name=SUITE,

@@ -10,9 +10,17 @@ The tests run every block through `dash -n` and `busybox ash -n`.
 
 from __future__ import annotations
 
+# pip reads PIP_INDEX_URL / PIP_EXTRA_INDEX_URL itself, so a package
+# registry needs no flag here; a failed install says what to set.
 INSTALL = """\
 case "$BLUEGREEN_INSTALL" in
-  pip) python3 -m pip install --quiet --disable-pip-version-check "$BLUEGREEN_PACKAGE" ;;
+  pip)
+    if ! python3 -m pip install --quiet --disable-pip-version-check "$BLUEGREEN_PACKAGE"; then
+      echo "could not install BLUEGREEN_PACKAGE=$BLUEGREEN_PACKAGE: publish bluegreen's wheel" \\
+        "to a package registry and set PIP_INDEX_URL or PIP_EXTRA_INDEX_URL to its index," \\
+        "or set BLUEGREEN_PACKAGE to a wheel URL (docs/gitlab.md)" >&2
+      exit 2
+    fi ;;
   preinstalled) ;;
   *) echo "BLUEGREEN_INSTALL must be pip or preinstalled, not '$BLUEGREEN_INSTALL'" >&2; exit 2 ;;
 esac"""
@@ -33,7 +41,12 @@ ECR_LOGIN = (
     'printf \'%s\' "$ecr_password" | docker login --username AWS --password-stdin "$ECR_REGISTRY"'
 )
 
-DOCKER_BUILD = 'docker build --pull --tag "$BLUEGREEN_IMAGE" "$BLUEGREEN_DIR"'
+# the task definition's architecture, not the runner's: an ARM runner
+# would otherwise push arm64 for an X86_64 task
+DOCKER_BUILD = (
+    'docker build --pull --platform "$BLUEGREEN_DOCKER_PLATFORM"'
+    ' --tag "$BLUEGREEN_IMAGE" "$BLUEGREEN_DIR"'
+)
 DOCKER_PUSH = 'docker push "$BLUEGREEN_IMAGE"'
 
 VALIDATE = 'bluegreen validate "$BLUEGREEN_DIR"'
@@ -48,10 +61,18 @@ REPORT = (
 )
 
 
+def preflight(platform: str) -> str:
+    """Before anything deploys: a missing setting is exit 2 naming the variable."""
+    return f'bluegreen ci preflight "$BLUEGREEN_DIR" --platform {platform}'
+
+
 def deploy(platform: str, with_image: bool) -> str:
     """`bluegreen deploy` under `ci report`, which passes its exit code through."""
     image = ' --image "$BLUEGREEN_IMAGE"' if with_image else ""
-    return f'{REPORT} bluegreen deploy "$BLUEGREEN_DIR" --platform {platform}{image} --output json'
+    return (
+        f'{REPORT} bluegreen deploy "$BLUEGREEN_DIR" --platform {platform}{image}'
+        ' --until "$BLUEGREEN_DEPLOY_UNTIL" --output json'
+    )
 
 
 def deployed(platform: str) -> str:

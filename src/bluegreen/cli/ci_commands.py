@@ -21,6 +21,7 @@ from rich.console import Console
 from ..ci import gitlab
 from ..ci import verify as production
 from ..ci.junit import junit_xml
+from ..ci.preflight import problems as preflight_problems
 from ..ci.report import Record, dotenv, write_text
 from ..errors import PlatformError, UsageError
 from ..spec.project import load_project
@@ -62,12 +63,25 @@ def gitlab_command(directory: Path, platform: str, output: Path | None) -> None:
     target = output or repository_root(directory) / ".gitlab-ci.yml"
     pipeline_root = Path.cwd() if str(target) == "-" else target.resolve().parent
     project_dir = relative_dir(project.dir.resolve(), pipeline_root)
-    text = gitlab.generate(gitlab.settings_for(project.config, platform, project_dir))
+    text = gitlab.generate(gitlab.settings_for(project, platform, project_dir))
     if str(target) == "-":
         click.echo(text, nl=False)
         return
     target.write_text(text, encoding="utf-8")
     click.echo(f"wrote {target} (--platform {platform}, BLUEGREEN_DIR={project_dir})")
+
+
+@ci.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--platform", type=click.Choice(gitlab.CI_PLATFORMS), required=True)
+def preflight(directory: Path, platform: str) -> None:
+    """Check, before a deploy job deploys, that the settings it needs are
+    there (environment applied): exit 2 naming each variable to set."""
+    project = load_project(directory)
+    found = preflight_problems(project.config, platform, os.environ)
+    if found:
+        raise UsageError("\n".join(found))
+    click.echo(f"preflight: {directory} is ready to deploy to {platform}")
 
 
 def repository_root(directory: Path) -> Path:
@@ -124,7 +138,7 @@ def report(
                 kept.write(line)
                 _show(record, line)
         code = child.wait()
-    write_text(junit, junit_xml(record))
+    write_text(junit, junit_xml(record, left_running=code == 0))
     write_text(dotenv_path, dotenv(record))
     return code if code >= 0 else 128 - code  # killed by a signal: as sh reports it
 

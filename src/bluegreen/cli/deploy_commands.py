@@ -16,13 +16,14 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from ..errors import ExitCode
+from ..errors import ExitCode, UsageError
 from ..platform import PLATFORMS, DeployRequest, Platform, open_platform, raise_for_status
 from ..spec.duration import parse_duration
 from ..spec.project import load_project
 from ..vocabulary import Status
 from .output import OUTPUTS, show_summaries, show_verdict, watch
 from .spec_commands import DIR_ARGUMENT, parse_set
+from .stages import STAGES, Stage, Until
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +54,18 @@ class DurationParam(click.ParamType):
 
 
 DURATION = DurationParam()
+
+TIMEOUT_OPTION = click.option(
+    "--timeout",
+    type=DURATION,
+    help='Stop waiting after this long ("10m"): exit 3, the deployment goes on.',
+)
+
+
+def stage_option(name: str, text: str) -> Callable[[F], F]:
+    return click.option(
+        name, "stage", type=click.Choice(STAGES), help=text + " (ready, shifted, succeeded)."
+    )
 
 
 def platform_option(command: F) -> F:
@@ -115,11 +128,8 @@ def down(directory: Path) -> None:
     is_flag=True,
     help="AWS: if another deployment holds the group/service, wait for it to end.",
 )
-@click.option(
-    "--timeout",
-    type=DURATION,
-    help='Stop waiting after this long ("10m"): exit 3, the deployment goes on.',
-)
+@TIMEOUT_OPTION
+@stage_option("--until", "Exit 0 once the deployment reaches this stage and leave it running")
 @OUTPUT_OPTION
 def deploy(
     directory: Path,
@@ -131,10 +141,13 @@ def deploy(
     no_wait: bool,
     wait_for_slot: bool,
     timeout: float | None,
+    stage: str | None,
     output: str,
 ) -> None:
-    """Deploy DIRECTORY blue/green: exit 0 succeeded, 1 failed or rolled back,
-    3 still running at --timeout."""
+    """Deploy DIRECTORY blue/green: exit 0 succeeded (or reached --until),
+    1 failed or rolled back, 3 still running at --timeout."""
+    if no_wait and (stage or timeout is not None):
+        raise UsageError("--no-wait returns at once: it takes neither --until nor --timeout")
     platform = _platform(directory, platform_name)
     request = DeployRequest(
         image, config_name, parse_set(set_values), description, wait_for_slot=wait_for_slot
@@ -144,10 +157,9 @@ def deploy(
         show_verdict(platform.status(deployment_id), output)
         return
     try:
-        summary = watch(platform, deployment_id, output, timeout)
+        follow(platform, deployment_id, output, timeout, stage)
     except KeyboardInterrupt:
         _interrupted(directory, platform_name, deployment_id)
-    raise_for_status(summary)
 
 
 def _interrupted(directory: Path, platform_name: str, deployment_id: str) -> NoReturn:
@@ -164,22 +176,48 @@ def _interrupted(directory: Path, platform_name: str, deployment_id: str) -> NoR
     raise click.exceptions.Exit(ExitCode.INTERRUPTED)
 
 
+def follow(
+    platform: Platform, deployment_id: str, output: str, timeout: float | None, stage: str | None
+) -> None:
+    """Watch to the end, or to `stage`; the exit code says which came first."""
+    if stage is None:
+        raise_for_status(watch(platform, deployment_id, output, timeout))
+        return
+    until = Until(Stage(stage))
+    until.raise_unless_reached(watch(platform, deployment_id, output, timeout, until))
+
+
 @click.command()
 @DIR_ARGUMENT
 @DEPLOYMENT_OPTION
 @platform_option
-@click.option("--watch", "follow", is_flag=True, help="Follow it live until it ends.")
+@click.option("--watch", "live", is_flag=True, help="Follow it live until it ends.")
+@stage_option("--wait-for", "Follow it until it reaches this stage: exit 0, or 1 if it ends first")
+@TIMEOUT_OPTION
 @OUTPUT_OPTION
 def status(
-    directory: Path, deployment_id: str | None, platform_name: str, follow: bool, output: str
+    directory: Path,
+    deployment_id: str | None,
+    platform_name: str,
+    live: bool,
+    stage: str | None,
+    timeout: float | None,
+    output: str,
 ) -> None:
     """The newest deployment (or --deployment ID): status, revision, traffic."""
+    if timeout is not None and not (live or stage):
+        raise UsageError("--timeout: only with --watch or --wait-for")
     platform = _platform(directory, platform_name)
     summary = platform.status(deployment_id)
-    if follow and not summary.status.terminal:
-        watch(platform, summary.deployment_id, output)
-        return
-    show_summaries([summary], output)
+    if stage is not None and summary.status.terminal:
+        show_summaries([summary], output)
+        raise_for_status(summary)
+    elif stage is not None:
+        follow(platform, summary.deployment_id, output, timeout, stage)
+    elif live and not summary.status.terminal:
+        watch(platform, summary.deployment_id, output, timeout)
+    else:
+        show_summaries([summary], output)
 
 
 @click.command()

@@ -33,6 +33,7 @@ from rich.text import Text
 from ..engine.events import Event, EventKind, Weights
 from ..platform import DeploymentSummary, Platform, raise_for_status
 from ..vocabulary import LifecycleEvent, Status, StepStatus
+from .stages import Until
 
 OUTPUTS = ("text", "json")
 UNWRAPPED_WIDTH = 10_000
@@ -246,13 +247,20 @@ def is_first(summary: DeploymentSummary) -> bool:
 
 
 def watch(
-    platform: Platform, deployment_id: str, output: str, timeout: float | None = None
+    platform: Platform,
+    deployment_id: str,
+    output: str,
+    timeout: float | None = None,
+    until: Until | None = None,
 ) -> DeploymentSummary:
-    """Follow a deployment to its end, then print the verdict; the final summary.
-    After `timeout` seconds stop following (the deployment goes on): exit 3."""
+    """Follow a deployment to its end (or `until` a stage), then print the
+    verdict; the final summary. After `timeout` seconds stop following (the
+    deployment goes on): exit 3."""
     console = make_console()
     first = is_first(platform.status(deployment_id))
     events = platform.events(deployment_id, follow=True)
+    if until is not None:
+        events = until.through(events)
     timed_out = False
     try:
         render(events if timeout is None else _until(events, timeout), output, console, first)
