@@ -47,8 +47,9 @@ def test_custom_deployment_config_as_a_toml_inline_table():
 
 
 def test_the_table_an_unknown_config_error_suggests_is_accepted():
+    # A space: no CodeDeploy config could have this name (any other may be the user's own).
     with pytest.raises(SpecError) as caught:
-        load_project(EXAMPLE, env={"BLUEGREEN_DEPLOYMENT_CONFIG": "canary-ish"})
+        load_project(EXAMPLE, env={"BLUEGREEN_DEPLOYMENT_CONFIG": "canary ish"})
     message = str(caught.value)
     assert "BLUEGREEN_DEPLOYMENT_CONFIG" in message
     suggested = re.search(r"(\{[^}]*\})", message)
