@@ -30,7 +30,7 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # What `make bench` compares with (Debian packages, root); `make test` needs none of it.
 bench-tools:

@@ -4,9 +4,10 @@ bluegreen, through HAProxy and through nginx, with wrk, in one run.
 Single runs on a small shared machine swing by a quarter or more, so every
 figure is the median of paired runs taken in alternating order, and every
 comparison is a ratio within a pair. Backend and proxy share CPU 0; wrk
-runs on CPU 1. Results and the command go to BENCHMARKS.md.
+runs on CPU 1. The results and the command are printed as BENCHMARKS.md's
+"Load balancer" section, and written there with --write.
 
-    python benchmarks/lb.py [--pairs 5] [--seconds 5] [--output BENCHMARKS.md]
+    python benchmarks/lb.py [--pairs 5] [--seconds 5] [--write]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from report import Run, Sample, render
+from sections import publish
 from servers import BluegreenProxy, HAProxy, NginxBackend, NginxProxy, Proxy, Server
 from wrk import WrkResult, run_wrk
 
@@ -135,9 +137,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--proxies", default=",".join(PROXIES), help="which proxies to compare")
     parser.add_argument("--scenario-seconds", type=float, default=8.0)
-    parser.add_argument(
-        "--output", type=Path, default=Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
-    )
+    parser.add_argument("--write", action="store_true", help="put the result into BENCHMARKS.md")
     args = parser.parse_args()
     names = [name for name in available_proxies() if name in args.proxies.split(",")]
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -162,9 +162,10 @@ def main() -> None:
         [sys.executable, str(Path(__file__).with_name("lb_hot_path.py"))],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    text = render(Run(names, started_at, args, throughput, latency, burst, events, hot_path))
-    args.output.write_text(text)
-    print(text)
+    publish(
+        render(Run(names, started_at, args, throughput, latency, burst, events, hot_path)),
+        args.write,
+    )
 
 
 if __name__ == "__main__":

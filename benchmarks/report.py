@@ -60,8 +60,6 @@ def cpu_model() -> str:
 def render(run: Run) -> str:
     command = "python benchmarks/lb.py " + " ".join(sys.argv[1:])
     lines = [
-        "# Benchmarks",
-        "",
         "## Load balancer",
         "",
         f"Run {run.started_at} on {os.cpu_count()} cores ({cpu_model()}), a machine shared",

@@ -1,8 +1,10 @@
 """`make bench`: every benchmark the project has, when its tools are installed.
 
-The load balancer benchmark needs wrk and nginx (the backend), and HAProxy
-for the comparison it is judged by; without them it says what is missing
-and how to install it, and exits 0: benchmarks are not tests.
+Each prints its section of BENCHMARKS.md; `make bench BENCH_ARGS=--write`
+writes them into the file, which is never rewritten unless asked. The load
+balancer benchmarks need wrk and nginx (the backend), and HAProxy for the
+comparison they are judged by; without them they say what is missing and
+how to install it: benchmarks are not tests.
 """
 
 from __future__ import annotations
@@ -18,15 +20,27 @@ COMPARED = ("haproxy",)
 INSTALL = "make bench-tools (apt-get install haproxy wrk nginx-light)"
 
 
+NEEDS_TOOLS = ("lb.py",)
+EVERY_TOOL_FREE = ("snapshot.py",)
+
+
 def main() -> int:
+    write = ["--write"] if "--write" in sys.argv[1:] else []
+    failed = 0
+    for script in EVERY_TOOL_FREE:
+        failed |= subprocess.call([sys.executable, str(HERE / script), *write])
     missing = [package for tool, package in NEEDED.items() if not shutil.which(tool)]
     if missing:
-        print(f"benchmarks/lb.py skipped: {', '.join(missing)} not installed; run `{INSTALL}`")
-        return 0
+        print(
+            f"{', '.join(NEEDS_TOOLS)} skipped: {', '.join(missing)} not installed; run `{INSTALL}`"
+        )
+        return failed
     for tool in COMPARED:
         if not shutil.which(tool):
             print(f"{tool} not installed: no comparison with it ({INSTALL})")
-    return subprocess.call([sys.executable, str(HERE / "lb.py"), *sys.argv[1:]])
+    for script in NEEDS_TOOLS:
+        failed |= subprocess.call([sys.executable, str(HERE / script), *write])
+    return failed
 
 
 if __name__ == "__main__":
