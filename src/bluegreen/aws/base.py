@@ -13,13 +13,13 @@ from collections.abc import Iterator
 
 from ..engine.events import Event
 from ..errors import Problem, SpecError
+from ..gate import Coordinates, GatePlan
 from ..images.pushed import last_pushed
 from ..platform import DeployRequest
 from ..spec.project import Project
 from ..spec.taskdef import render_taskdef
 from .follow import Polling
 from .follow import follow as follow_deployment
-from .gate import Gate
 from .progress import Snapshot
 from .session import AwsClients, aws_errors
 
@@ -33,7 +33,8 @@ class AwsPlatform:
         self.project = project
         self.config = project.config
         self.aws = AwsClients(self.config.aws.region)
-        self.gate = Gate.from_config(self.config, project.dir)
+        test_url = self.config.aws.test_listener_url
+        self.gate = GatePlan.from_config(self.config, project.dir, test_url)
         deployment = self.config.deployment
         self.polling = Polling.from_env(
             timeout=deployment.ready_wait + deployment.termination_wait + 2 * HOUR
@@ -73,6 +74,12 @@ class AwsPlatform:
             )
 
     def snapshot(self, deployment_id: str) -> Snapshot:
+        raise NotImplementedError
+
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        raise NotImplementedError
+
+    def coordinates(self, ready: Snapshot) -> Coordinates:
         raise NotImplementedError
 
     def resume(self, snapshot: Snapshot) -> None:

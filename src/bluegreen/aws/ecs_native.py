@@ -16,6 +16,7 @@ from typing import Any
 
 from ..engine.events import Status
 from ..errors import PlatformError, UsageError
+from ..gate import Coordinates
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.config import ReadyAction
 from ..spec.deployment_config import DeploymentConfig, ShiftType
@@ -23,6 +24,7 @@ from . import ecs_reading as reading
 from .base import AwsPlatform
 from .progress import Snapshot
 from .session import aws_errors
+from .test_route import ecs_test_holder, listener_of_rule, listener_url, missing_test_route
 
 DESCRIBE_BATCH = 20
 MAX_HOOK_MINUTES = 20160
@@ -57,6 +59,7 @@ class EcsPlatform(AwsPlatform):
     # -- deploy ---------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> str:
+        self._check_test_route()
         self._wait_for_slot(request.wait_for_slot)
         arn = self.register_task_definition(request)
         with aws_errors("updating the service"):
@@ -67,13 +70,32 @@ class EcsPlatform(AwsPlatform):
             )
             return self._started()
 
-    def deployment_configuration(self) -> dict[str, Any]:
-        """The service's current settings with our strategy, bake time and gate hook."""
+    def _service(self) -> dict[str, Any]:
         with aws_errors("reading the service"):
             services = self.aws.ecs.describe_services(
                 cluster=self.where["cluster"], services=[self.where["service"]]
             )["services"]
-        current = dict(services[0].get("deploymentConfiguration") or {}) if services else {}
+        return dict(services[0]) if services else {}
+
+    def _check_test_route(self) -> None:
+        """A gated deploy needs a test listener rule, else the gate would probe blue."""
+        if self.gate is not None and self._listener_rule("testListenerRule") is None:
+            raise missing_test_route(
+                f"service {self.where['service']}",
+                "loadBalancers[].advancedConfiguration.testListenerRule",
+                "a testListenerRule to the service's load balancer advancedConfiguration",
+            )
+
+    def _listener_rule(self, kind: str) -> str | None:
+        for balancer in self._service().get("loadBalancers") or []:
+            rule = (balancer.get("advancedConfiguration") or {}).get(kind)
+            if rule:
+                return str(rule)
+        return None
+
+    def deployment_configuration(self) -> dict[str, Any]:
+        """The service's current settings with our strategy, bake time and gate hook."""
+        current = dict(self._service().get("deploymentConfiguration") or {})
         for key in ("strategy", "linearConfiguration", "canaryConfiguration", "lifecycleHooks"):
             current.pop(key, None)
         current.update(ecs_strategy(self.config.deployment.config))
@@ -142,6 +164,22 @@ class EcsPlatform(AwsPlatform):
 
     def snapshot(self, deployment_id: str) -> Snapshot:
         return reading.snapshot(self._describe([deployment_id])[0])
+
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        return ecs_test_holder(self._describe([ready.deployment_id])[0])
+
+    def coordinates(self, ready: Snapshot) -> Coordinates:
+        target = reading.target_revision(self._describe([ready.deployment_id])[0])
+        revisions = self.aws.ecs.describe_service_revisions(serviceRevisionArns=[target])
+        task_definition = str(revisions["serviceRevisions"][0]["taskDefinition"])
+        rule = self._listener_rule("productionListenerRule")
+        elbv2 = self.aws.client("elbv2")
+        return Coordinates(
+            deployment_id=ready.deployment_id,
+            revision=task_definition.rpartition("/")[2],
+            prod_url=listener_url(elbv2, listener_of_rule(rule)) if rule else "",
+            test_url=self.config.aws.test_listener_url or "",
+        )
 
     def resume(self, snapshot: Snapshot) -> None:
         self._answer_hook(snapshot, "CONTINUE")
