@@ -4,7 +4,9 @@ the one way every platform runs it.
 It runs with `sh -c` in its own process group, so a timeout kills the group
 and not just the shell (a `sleep 30 &` inside would otherwise outlive it);
 stdin is closed, so a command waiting for input fails instead of hanging a
-pipeline; the output is kept as a bounded tail for the event log.
+pipeline; the output is kept as a bounded tail for the event log. Every
+such command sees the deployment's coordinates in the same variables
+(`hook_environment`), wherever it runs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ class ShellResult:
     exit_code: int | None
     output: str
     detail: str
+
+
+def hook_environment(
+    deployment_id: str, event: str, revision: str, prod_url: str, test_url: str
+) -> dict[str, str]:
+    return {
+        "BLUEGREEN_DEPLOYMENT_ID": deployment_id,
+        "BLUEGREEN_LIFECYCLE_EVENT": event,
+        "BLUEGREEN_REVISION": revision,
+        "BLUEGREEN_PROD_URL": prod_url,
+        "BLUEGREEN_TEST_URL": test_url,
+    }
 
 
 async def run_shell(

@@ -234,7 +234,9 @@ def lifecycle_events(current: dict[str, Any]) -> list[dict[str, Any]]:
     events = []
     for index, name in enumerate(EVENTS):
         event: dict[str, Any] = {"lifecycleEventName": name, "status": "Pending"}
-        if index < current["done"]:
+        if name in current.get("skipped", ()):
+            event.update(status="Skipped")
+        elif index < current["done"]:
             event.update(status="Succeeded", startTime=now(), endTime=now())
         elif name == current.get("current"):
             failed = current.get("failed")

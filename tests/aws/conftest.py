@@ -26,6 +26,7 @@ from bluegreen.spec.project import Project, load_project
 from ..appspec import APPSPEC
 from .codedeploy_double import CodeDeployDouble
 from .ecs_double import EcsDouble
+from .load_balancer import Alb, create_alb
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2"
 ACCESS_KEY = "AKIABLUEGREENTEST000"
@@ -199,7 +200,16 @@ def _attach(monkeypatch: pytest.MonkeyPatch, double: Any) -> None:
 
 
 @pytest.fixture
-def codedeploy_group() -> None:
+def alb() -> Alb:
+    return create_alb()
+
+
+@pytest.fixture
+def codedeploy_group(alb: Alb) -> None:
+    create_codedeploy_group(alb)
+
+
+def create_codedeploy_group(alb: Alb, test_route: bool = True) -> None:
     """The application and deployment group, in moto, as the template creates them."""
     client = boto3.client("codedeploy")
     client.create_application(applicationName="AppECS-prod-web", computePlatform="ECS")
@@ -223,11 +233,16 @@ def codedeploy_group() -> None:
             },
         },
         ecsServices=[{"serviceName": "web", "clusterName": "prod"}],
+        loadBalancerInfo=alb.codedeploy_info(test_route),
     )
 
 
 @pytest.fixture
-def ecs_service() -> None:
+def ecs_service(alb: Alb) -> None:
+    create_ecs_service(alb)
+
+
+def create_ecs_service(alb: Alb, test_rule: bool = True) -> None:
     client = boto3.client("ecs")
     client.create_cluster(clusterName="prod")
     client.register_task_definition(
@@ -240,6 +255,7 @@ def ecs_service() -> None:
         taskDefinition="web",
         desiredCount=0,
         deploymentController={"type": "ECS"},
+        loadBalancers=[alb.ecs_load_balancer(test_rule)],
     )
 
 

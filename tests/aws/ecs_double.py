@@ -209,7 +209,7 @@ def service_deployment(arn: str, script: Script) -> dict[str, Any]:
             "requestedTaskCount": 2,
             "runningTaskCount": 2 if current["lifecycleStage"] != "SCALE_UP" else 0,
             "pendingTaskCount": 0,
-            "requestedTestTrafficWeight": 100.0,
+            "requestedTestTrafficWeight": current.get("test", 100.0),
             "requestedProductionTrafficWeight": current["prod"],
         },
         "sourceServiceRevisions": [

@@ -11,10 +11,10 @@ import pytest
 
 from bluegreen.aws import codedeploy_reading, ecs_reading
 from bluegreen.aws.follow import Polling, follow
-from bluegreen.aws.gate import Gate
 from bluegreen.aws.progress import Snapshot, Step, changes
 from bluegreen.engine.events import EventKind, Weights
 from bluegreen.errors import DeploymentTimedOut, ExitCode
+from bluegreen.gate import Coordinates, GatePlan, Policy
 from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 from .codedeploy_double import ecs_target, frame
@@ -137,6 +137,12 @@ class Scripted:
         self.polls += 1
         return self.snapshots[min(self.polls, len(self.snapshots)) - 1]
 
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        return None
+
+    def coordinates(self, ready: Snapshot) -> Coordinates:
+        return Coordinates(ready.deployment_id, "web:1", "", "")
+
     def resume(self, snapshot: Snapshot) -> None:
         self.answers.append(("resume", self.polls))
 
@@ -157,7 +163,7 @@ def test_gate_waits_until_test_traffic_is_on_green(tmp_path: Path) -> None:
             Snapshot("d-1", Status.SUCCEEDED),
         ]
     )
-    gate = Gate(None, "/", 1, 0.01, 5.0, "exit 0", lambda code: True, tmp_path)
+    gate = GatePlan(Policy(0, 0.01, 5.0, smoke=True), None, "exit 0", tmp_path)
     events = list(follow(controller, "d-1", follow=True, gate=gate, polling=FAST))
     assert controller.answers == [("resume", 2)]
     assert events[-1].status is Status.SUCCEEDED

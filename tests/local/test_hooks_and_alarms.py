@@ -6,8 +6,7 @@ from pathlib import Path
 
 from bluegreen.lb.metrics import MetricsSnapshot
 from bluegreen.local.alarms import breached
-from bluegreen.local.hooks import hook_environment
-from bluegreen.shell import run_shell
+from bluegreen.shell import hook_environment, run_shell
 from bluegreen.spec.config import AlarmsConfig
 
 

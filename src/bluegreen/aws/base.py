@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from ..engine.events import Event, EventKind
 from ..errors import Problem, SpecError, UsageError
+from ..gate import Coordinates, GatePlan
 from ..images.pushed import last_pushed
 from ..platform import DeployRequest
 from ..spec.deployment_config import DeploymentConfig, resolve_config
@@ -21,7 +22,6 @@ from ..spec.taskdef import render_taskdef
 from ..vocabulary import Status
 from .follow import Polling
 from .follow import follow as follow_deployment
-from .gate import Gate
 from .progress import Snapshot, note
 from .session import AwsClients, aws_errors
 
@@ -35,7 +35,8 @@ class AwsPlatform:
         self.project = project
         self.config = project.config
         self.aws = AwsClients(self.config.aws.region)
-        self.gate = Gate.from_config(self.config, project.dir)
+        test_url = self.config.aws.test_listener_url
+        self.gate = GatePlan.from_config(self.config, project.dir, test_url)
         self.notes: list[str] = []
         """What deploying decided that the user should read, shown when following starts."""
         deployment = self.config.deployment
@@ -89,6 +90,12 @@ class AwsPlatform:
             )
 
     def snapshot(self, deployment_id: str) -> Snapshot:
+        raise NotImplementedError
+
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        raise NotImplementedError
+
+    def coordinates(self, ready: Snapshot) -> Coordinates:
         raise NotImplementedError
 
     def resume(self, snapshot: Snapshot) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import PlatformError, UsageError
+from ..gate import Coordinates
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.appspec import render_appspec
 from ..spec.config import AwsConfig
@@ -29,6 +30,7 @@ from .base import AwsPlatform, describe
 from .progress import Snapshot
 from .session import aws_errors, error_code, error_message
 from .shift_settings import codedeploy_config
+from .test_route import codedeploy_test_holder, group_route, listener_url
 
 # "The Deployment Group 'X' already has an active Deployment 'd-ABCDEF123'"
 ACTIVE_ID = re.compile(r"active Deployment '([^']+)'|\b(d-[A-Z0-9]{9})\b")
@@ -69,24 +71,40 @@ class CodeDeployPlatform(AwsPlatform):
             return codedeploy_config(self.aws.codedeploy, shift, str(self.project.config_path))
 
     def _check_group_waits(self) -> None:
-        """With a gate configured, the group must wait in Ready (STOP_DEPLOYMENT);
-        otherwise CodeDeploy reroutes production before anything is checked."""
+        """With a gate configured, the group must wait in Ready (STOP_DEPLOYMENT),
+        else CodeDeploy reroutes production before anything is checked, and it
+        must have a test listener, else the gate would probe blue."""
         if self.gate is None:
             return
-        with aws_errors("reading the deployment group"):
-            group = self.aws.codedeploy.get_deployment_group(
-                applicationName=self.application, deploymentGroupName=self.group
-            )["deploymentGroupInfo"]
-        blue_green = group.get("blueGreenDeploymentConfiguration") or {}
-        ready = blue_green.get("deploymentReadyOption") or {}
+        group = self._group_info()
+        ready = (group.get("blueGreenDeploymentConfiguration") or {}).get(
+            "deploymentReadyOption"
+        ) or {}
+        wrong = []
         if ready.get("actionOnTimeout") != ReadyAction.STOP:
-            raise UsageError(
-                f"deployment group {self.group} does not wait before rerouting "
-                f"(deploymentReadyOption {ready.get('actionOnTimeout', 'unset')}), so the "
-                "test-listener gate could not hold production traffic; set actionOnTimeout "
-                "STOP_DEPLOYMENT (as `bluegreen aws template` does), or remove "
-                "aws.test_listener_url and validation.command to deploy without a gate"
+            wrong.append(
+                f"it does not wait before rerouting (deploymentReadyOption "
+                f"{ready.get('actionOnTimeout', 'unset')}), so the gate could not hold "
+                "production traffic: set actionOnTimeout STOP_DEPLOYMENT"
             )
+        if group_route(group, "testTrafficRoute") is None:
+            wrong.append(
+                "it has no loadBalancerInfo.targetGroupPairInfoList[].testTrafficRoute, so "
+                "the test listener would serve blue: add testTrafficRoute.listenerArns"
+            )
+        if wrong:
+            raise UsageError(
+                f"deployment group {self.group} cannot be gated: {'; '.join(wrong)} (as "
+                "`bluegreen aws template` does), or remove aws.test_listener_url and "
+                "validation.command to deploy without a gate"
+            )
+
+    def _group_info(self) -> dict[str, Any]:
+        with aws_errors("reading the deployment group"):
+            answer = self.aws.codedeploy.get_deployment_group(
+                applicationName=self.application, deploymentGroupName=self.group
+            )
+        return dict(answer["deploymentGroupInfo"])
 
     def _create(
         self, revision: Mapping[str, Any], description: str, config_name: str, wait: bool
@@ -157,6 +175,23 @@ class CodeDeployPlatform(AwsPlatform):
 
     def snapshot(self, deployment_id: str) -> Snapshot:
         return reading.snapshot(self._info(deployment_id), self._target(deployment_id))
+
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        listener = group_route(self._group_info(), "testTrafficRoute")
+        if listener is None:
+            return f"deployment group {self.group} has no test traffic route"
+        return codedeploy_test_holder(
+            self.aws.client("elbv2"), listener, self._target(ready.deployment_id)
+        )
+
+    def coordinates(self, ready: Snapshot) -> Coordinates:
+        prod = group_route(self._group_info(), "prodTrafficRoute")
+        return Coordinates(
+            deployment_id=ready.deployment_id,
+            revision=reading.task_definition_of(self._info(ready.deployment_id)),
+            prod_url=listener_url(self.aws.client("elbv2"), prod) if prod else "",
+            test_url=self.config.aws.test_listener_url or "",
+        )
 
     def resume(self, snapshot: Snapshot) -> None:
         with answered_elsewhere():

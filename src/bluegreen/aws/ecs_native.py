@@ -18,6 +18,7 @@ from typing import Any
 
 from ..engine.events import Event
 from ..errors import PlatformError, UsageError
+from ..gate import Coordinates
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.deployment_config import DeploymentConfig
 from ..vocabulary import ReadyAction, Status
@@ -26,6 +27,7 @@ from .base import AwsPlatform
 from .progress import Snapshot
 from .session import aws_errors
 from .shift_settings import ecs_strategy
+from .test_route import ecs_test_holder, listener_of_rule, listener_url, missing_test_route
 
 DESCRIBE_BATCH = 20
 # ECS refuses BLUE_GREEN while earlySuccessCriteria (a ROLLING setting) is set;
@@ -53,6 +55,7 @@ class EcsPlatform(AwsPlatform):
     # -- deploy ---------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> str:
+        self._check_test_route()
         self._wait_for_slot(request.wait_for_slot)
         settings = self.deployment_configuration(self.shift(request))
         arn = self.register_task_definition(request)
@@ -77,14 +80,33 @@ class EcsPlatform(AwsPlatform):
     def _current_configuration(self) -> tuple[dict[str, Any], bool]:
         """DescribeServices' deploymentConfiguration less any gate hook of ours
         (an earlier run's, left by `--no-wait` or a crash), and whether it had one."""
+        current = dict(self._service().get("deploymentConfiguration") or {})
+        hooks = current.get("lifecycleHooks") or []
+        current["lifecycleHooks"] = [hook for hook in hooks if not self._is_gate_hook(hook)]
+        return current, len(current["lifecycleHooks"]) < len(hooks)
+
+    def _service(self) -> dict[str, Any]:
         with aws_errors("reading the service"):
             services = self.aws.ecs.describe_services(
                 cluster=self.where["cluster"], services=[self.where["service"]]
             )["services"]
-        current = dict(services[0].get("deploymentConfiguration") or {}) if services else {}
-        hooks = current.get("lifecycleHooks") or []
-        current["lifecycleHooks"] = [hook for hook in hooks if not self._is_gate_hook(hook)]
-        return current, len(current["lifecycleHooks"]) < len(hooks)
+        return dict(services[0]) if services else {}
+
+    def _check_test_route(self) -> None:
+        """A gated deploy needs a test listener rule, else the gate would probe blue."""
+        if self.gate is not None and self._listener_rule("testListenerRule") is None:
+            raise missing_test_route(
+                f"service {self.where['service']}",
+                "loadBalancers[].advancedConfiguration.testListenerRule",
+                "a testListenerRule to the service's load balancer advancedConfiguration",
+            )
+
+    def _listener_rule(self, kind: str) -> str | None:
+        for balancer in self._service().get("loadBalancers") or []:
+            rule = (balancer.get("advancedConfiguration") or {}).get(kind)
+            if rule:
+                return str(rule)
+        return None
 
     def _is_gate_hook(self, hook: Mapping[str, Any]) -> bool:
         ours = self._pause_hook()
@@ -182,6 +204,22 @@ class EcsPlatform(AwsPlatform):
 
     def snapshot(self, deployment_id: str) -> Snapshot:
         return reading.snapshot(self._describe([deployment_id])[0])
+
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        return ecs_test_holder(self._describe([ready.deployment_id])[0])
+
+    def coordinates(self, ready: Snapshot) -> Coordinates:
+        target = reading.target_revision(self._describe([ready.deployment_id])[0])
+        revisions = self.aws.ecs.describe_service_revisions(serviceRevisionArns=[target])
+        task_definition = str(revisions["serviceRevisions"][0]["taskDefinition"])
+        rule = self._listener_rule("productionListenerRule")
+        elbv2 = self.aws.client("elbv2")
+        return Coordinates(
+            deployment_id=ready.deployment_id,
+            revision=task_definition.rpartition("/")[2],
+            prod_url=listener_url(elbv2, listener_of_rule(rule)) if rule else "",
+            test_url=self.config.aws.test_listener_url or "",
+        )
 
     def resume(self, snapshot: Snapshot) -> None:
         self._answer_hook(snapshot, "CONTINUE")

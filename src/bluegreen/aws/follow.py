@@ -5,7 +5,10 @@ but nothing on AWS checks green through the test listener for us. So the
 follower, on seeing Ready, runs the gate and either continues or stops
 with rollback, then keeps following until the deployment (and a rollback
 CodeDeploy started as a separate deployment) has ended. Polling adapts:
-fast right after a change, slower while nothing moves.
+fast right after a change, slower while nothing moves. The gate runs only
+once the platform confirms, from the deployment's own data, that green
+holds the test traffic; when it does not, validating would check blue, so
+the follower stops with rollback instead.
 """
 
 from __future__ import annotations
@@ -18,16 +21,23 @@ from typing import Protocol
 
 from ..engine.events import Event, EventKind, Weights
 from ..errors import DeploymentTimedOut
+from ..gate import Coordinates, GatePlan, Report, run_sync
 from ..spec.duration import parse_duration
 from ..vocabulary import LifecycleEvent, Status, StepStatus
-from .gate import Gate
 from .progress import Snapshot, changes, note, traffic_line
 
 
 class DeploymentControls(Protocol):
-    """What a platform offers the follower: read a deployment, leave Ready, abort."""
+    """What a platform offers the follower: read a deployment, say who holds its
+    test traffic and where it is, leave Ready, abort."""
 
     def snapshot(self, deployment_id: str) -> Snapshot: ...
+
+    def test_traffic_holder(self, ready: Snapshot) -> str | None:
+        """None when green holds all the test traffic; else who does, for the reason."""
+        ...
+
+    def coordinates(self, ready: Snapshot) -> Coordinates: ...
 
     def resume(self, snapshot: Snapshot) -> None: ...
 
@@ -89,7 +99,7 @@ def follow(
     deployment_id: str,
     *,
     follow: bool,
-    gate: Gate | None,
+    gate: GatePlan | None,
     polling: Polling,
     install_timeout: float | None = None,
 ) -> Iterator[Event]:
@@ -109,7 +119,7 @@ def _watch(
     controller: DeploymentControls,
     deployment_id: str,
     follow: bool,
-    gate: Gate | None,
+    gate: GatePlan | None,
     polling: Polling,
     install: InstallClock,
 ) -> Generator[Event, None, Snapshot]:
@@ -124,7 +134,7 @@ def _watch(
         before = now
         if not follow or now.status.terminal:
             return now
-        if now.status is Status.READY and not gated and _test_traffic_on_green(now):
+        if now.status is Status.READY and not gated and _test_traffic_moved(now):
             gated = True
             yield from _decide(controller, now, gate)
         if install.expired(now):
@@ -140,25 +150,49 @@ def _watch(
         time.sleep(pause)
 
 
-def _test_traffic_on_green(ready: Snapshot) -> bool:
-    """Ready comes after AllowTestTraffic; wait for the service to say it is done."""
+def _test_traffic_moved(ready: Snapshot) -> bool:
+    """Ready comes after AllowTestTraffic; wait for the service to say it is over
+    (which, Skipped, does not mean that green holds the test traffic)."""
     step = ready.steps.get(LifecycleEvent.ALLOW_TEST_TRAFFIC)
     return step is None or step.status not in (StepStatus.PENDING, StepStatus.IN_PROGRESS)
 
 
-def _decide(controller: DeploymentControls, ready: Snapshot, gate: Gate | None) -> Iterator[Event]:
+def _decide(
+    controller: DeploymentControls, ready: Snapshot, gate: GatePlan | None
+) -> Iterator[Event]:
     did = ready.deployment_id
     if gate is None:
         line = "waiting before rerouting: run `bluegreen continue` (no test listener configured)"
         yield note(did, Status.READY, EventKind.MESSAGE, line)
         return
-    passed = yield from gate.run(did)
+    holder = controller.test_traffic_holder(ready)
+    if holder is not None:
+        line = f"green does not hold the test traffic ({holder}): not validating blue; rollback"
+        yield note(did, Status.READY, EventKind.ROLLBACK, line)
+        controller.abort(ready)
+        return
+    passed = yield from _validation_events(did, run_sync(gate, controller.coordinates(ready)))
     if passed:
         yield note(did, Status.READY, EventKind.MESSAGE, "validation passed: rerouting traffic")
         controller.resume(ready)
     else:
         yield note(did, Status.READY, EventKind.ROLLBACK, "validation failed: stopping, rollback")
         controller.abort(ready)
+
+
+def _validation_events(
+    deployment_id: str, run: Generator[Report, None, bool]
+) -> Generator[Event, None, bool]:
+    """The gate's reports as VALIDATION events; its verdict."""
+    while True:
+        try:
+            report = next(run)
+        except StopIteration as end:
+            return bool(end.value)
+        details = {"result": report.result} if report.result else {}
+        if report.output is not None:
+            details["output"] = report.output
+        yield note(deployment_id, Status.READY, EventKind.VALIDATION, report.message, **details)
 
 
 def _as_rollback(event: Event, stopped: Snapshot) -> Event:

@@ -196,6 +196,8 @@ class Deployment:
         needed = self.settings.validation.consecutive_successes
         message = f"probe {'ok' if item.ok else 'failed'} ({self._successes}/{needed})"
         self.effects.record(EventKind.VALIDATION, message, ok=item.ok, detail=item.detail)
+        if item.final and not item.ok:
+            return Trigger.FAILURE, f"validation did not pass: {item.detail}"
         if self._successes >= needed:
             return Trigger.DONE, f"validation passed: {needed} consecutive ok probes"
         return None

@@ -69,11 +69,14 @@ class Tick:
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """One probe of the test listener; N consecutive ok probes pass validation."""
+    """One probe of the test listener; N consecutive ok probes pass validation.
+    `final` marks the gate's verdict (the smoke command's, or the gate giving
+    up): a failed final result fails the validation at once."""
 
     at: float
     ok: bool
     detail: str = ""
+    final: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,17 +44,17 @@ from ..engine.inputs import (
     TaskSetReady,
     TaskSetRole,
     Tick,
+    ValidationResult,
 )
 from ..engine.rejections import RejectedInput
+from ..gate import Coordinates, GatePlan, Outcome, run_async
 from ..lb.load_balancer import Target, TargetState
-from ..shell import run_shell
+from ..shell import hook_environment, run_shell
 from ..spec.config import BluegreenConfig
 from ..tasks.runner import TaskSet
 from ..tasks.task_logs import tail
 from ..vocabulary import Status
 from .alarms import watch_alarms
-from .hooks import hook_environment
-from .validation import Command, smoke_command, validate
 
 if TYPE_CHECKING:
     from .service import LocalService
@@ -225,14 +225,20 @@ class Controller:
         )
 
     async def _validate(self, action: StartValidation) -> None:
-        command: Command | None = None
-        validation = self.config.validation
-        if validation.command:
-            env = self._environment("AllowTestTraffic")
-            timeout = self.config.deployment.hook_timeout
-            command = smoke_command(validation.command, self.service.project_dir, env, timeout)
-        test_url = f"http://127.0.0.1:{self.service.config.local.test_port}"
-        await validate(action, test_url, self.config.health_check.matches, self.feed, command)
+        """The shared gate (the same plan as on AWS, from the same bluegreen.toml);
+        the engine's StartValidation comes from that config too."""
+        local = self.service.config.local
+        test_url = f"http://127.0.0.1:{local.test_port}"
+        plan = GatePlan.from_config(self.config, self.service.project_dir, test_url)
+        assert plan is not None, "the local test listener always exists"
+        prod_url = f"http://127.0.0.1:{local.prod_port}"
+        revision = self.deployment.settings.revision
+        where = Coordinates(self.deployment_id, revision, prod_url, test_url)
+        await run_async(plan, where, self._feed_validation)
+
+    async def _feed_validation(self, outcome: Outcome) -> None:
+        item = ValidationResult(outcome.at, outcome.ok, outcome.detail, final=outcome.final)
+        await self.feed(item)
 
     def _watch_alarms(self, on: bool) -> None:
         if self.alarms:
