@@ -48,7 +48,7 @@ def test_custom_deployment_config_as_a_toml_inline_table():
 
 def test_the_table_an_unknown_config_error_suggests_is_accepted():
     with pytest.raises(SpecError) as caught:
-        load_project(EXAMPLE, env={"BLUEGREEN_DEPLOYMENT_CONFIG": "canary-ish"})
+        load_project(EXAMPLE, env={"BLUEGREEN_DEPLOYMENT_CONFIG": "CodeDeployDefault.Nope"})
     message = str(caught.value)
     assert "BLUEGREEN_DEPLOYMENT_CONFIG" in message
     suggested = re.search(r"(\{[^}]*\})", message)
