@@ -1,4 +1,4 @@
-"""Runs wrk and reads its report: throughput, p50 latency, errors."""
+"""Runs wrk and reads its report: throughput, p50 and p99 latency, errors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ class WrkResult:
     requests: int
     rps: float
     p50: float  # seconds
+    p99: float
     non_2xx: int
     socket_errors: int
 
@@ -35,16 +36,18 @@ def parse(output: str) -> WrkResult:
     requests = re.search(r"(\d+) requests in", output)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s|m)\b", output)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s|m)\b", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
-    if not (requests and rps and p50):
+    if not (requests and rps and p50 and p99):
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     return WrkResult(
         requests=int(requests.group(1)),
         rps=float(rps.group(1)),
         p50=float(p50.group(1)) * UNITS[p50.group(2)],
+        p99=float(p99.group(1)) * UNITS[p99.group(2)],
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
     )
