@@ -93,6 +93,8 @@ def main() -> int:
         shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns(".bluegreen", "__pycache__"))
         env = {
             **os.environ,
+            # As a user with this virtualenv activated: the app's gunicorn is found there.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
             "BLUEGREEN_LOCAL_PROD_PORT": str(free_port()),
             "BLUEGREEN_LOCAL_TEST_PORT": str(free_port()),
             "BLUEGREEN_DEPLOYMENT_CONFIG": json.dumps(CANARY),

@@ -117,7 +117,11 @@ def test_no_import_cycle_crosses_a_package() -> None:
     [
         ("lb/proxy.py", "from ..local import service\n", "bluegreen.local"),
         ("lb/proxy.py", "import bluegreen.tasks.runner\n", "bluegreen.tasks.runner"),
-        ("engine/deployment.py", "from ..spec.config import ReadyAction\n", "bluegreen.spec.config"),
+        (
+            "engine/deployment.py",
+            "from ..spec.config import ReadyAction\n",
+            "bluegreen.spec.config",
+        ),
         ("images/build.py", "from bluegreen.local.store import Store\n", "bluegreen.local.store"),
     ],
 )
@@ -131,7 +135,10 @@ def test_a_forbidden_import_is_caught(tmp_path: Path, where: str, line: str, exp
 
 def test_a_cycle_across_packages_is_caught(tmp_path: Path) -> None:
     tree = tmp_path / "bluegreen"
-    for where, line in (("local/a.py", "from ..tasks import b\n"), ("tasks/b.py", "from ..local import a\n")):
+    for where, line in (
+        ("local/a.py", "from ..tasks import b\n"),
+        ("tasks/b.py", "from ..local import a\n"),
+    ):
         (tree / where).parent.mkdir(parents=True, exist_ok=True)
         (tree / where).write_text(line)
     assert cross_package_cycles(tree) == ["bluegreen.local.a <-> bluegreen.tasks.b"]

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .engine.events import Event, Status, Weights
+from .engine.events import Event, Weights
 from .errors import DeploymentFailed, DeploymentTimedOut
+from .vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,23 @@ class DeploymentSummary:
             "rollback_of": self.rollback_of,
             "details": dict(self.details),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeploymentSummary:
+        """The summary `to_dict` wrote (the local daemon's API answers with it)."""
+        weights = data.get("weights")
+        return cls(
+            deployment_id=data["deployment_id"],
+            status=Status(data["status"]),
+            revision=data["revision"],
+            platform=data["platform"],
+            created=data["created"],
+            ended=data.get("ended"),
+            weights=Weights(**weights) if weights else None,
+            message=data.get("message", ""),
+            rollback_of=data.get("rollback_of"),
+            details=data.get("details") or {},
+        )
 
 
 class Platform(Protocol):

@@ -14,19 +14,11 @@ from typing import Any
 
 import boto3
 
+from bluegreen.vocabulary import TERMINAL, LifecycleEvent
+
 from .doubles import ApiError, BotocoreDouble, Script, now
 
-EVENTS = (
-    "BeforeInstall",
-    "Install",
-    "AfterInstall",
-    "AllowTestTraffic",
-    "AfterAllowTestTraffic",
-    "BeforeAllowTraffic",
-    "AllowTraffic",
-    "AfterAllowTraffic",
-)
-TERMINAL = ("Succeeded", "Failed", "Stopped")
+EVENTS = tuple(str(e) for e in LifecycleEvent)
 TARGET_ID = "prod:web"
 
 

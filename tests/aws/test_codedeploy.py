@@ -10,11 +10,12 @@ import boto3
 import pytest
 
 from bluegreen.aws.codedeploy import CodeDeployPlatform
-from bluegreen.engine.events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.events import ALL_BLUE, Event, EventKind
 from bluegreen.errors import PlatformError, SpecError, UsageError
 from bluegreen.images.pushed import record_pushed
 from bluegreen.platform import DeployRequest
 from bluegreen.spec.project import Project
+from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 from . import codedeploy_double as script
 from .codedeploy_double import CodeDeployDouble

@@ -7,10 +7,11 @@ import boto3
 import pytest
 
 from bluegreen.aws.ecs_native import EcsPlatform
-from bluegreen.engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.events import Event, EventKind
 from bluegreen.errors import PlatformError
 from bluegreen.platform import DeployRequest
 from bluegreen.spec.project import Project
+from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 from . import ecs_double as script
 from .conftest import IMAGE, Listener, deploy_and_follow, with_config

@@ -13,8 +13,9 @@ from bluegreen.aws import codedeploy_reading, ecs_reading
 from bluegreen.aws.follow import Polling, follow
 from bluegreen.aws.gate import Gate
 from bluegreen.aws.progress import Snapshot, Step, changes
-from bluegreen.engine.events import EventKind, LifecycleEvent, Status, StepStatus, Weights
+from bluegreen.engine.events import EventKind, Weights
 from bluegreen.errors import DeploymentTimedOut, ExitCode
+from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 from .codedeploy_double import ecs_target, frame
 from .ecs_double import paused, service_deployment

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from bluegreen.engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.events import Event, EventKind
 from bluegreen.platform import DeploymentSummary
+from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 ID = "d-7F3A"
 ATT = LifecycleEvent.ALLOW_TEST_TRAFFIC

@@ -14,7 +14,7 @@ import yaml
 
 from bluegreen.ci import gitlab
 from bluegreen.cli.output import format_line
-from bluegreen.engine.events import Status
+from bluegreen.vocabulary import Status
 
 from . import streams
 from .harness import BIN, job_script, tool

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 from bluegreen.ci.junit import junit_xml
 from bluegreen.ci.report import Record, dotenv
-from bluegreen.engine.events import EventKind, Status
+from bluegreen.engine.events import EventKind
+from bluegreen.vocabulary import Status
 
 from . import streams
 from .streams import event

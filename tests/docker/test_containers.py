@@ -9,6 +9,7 @@ import pytest
 from bluegreen.errors import PlatformError
 from bluegreen.spec.config import LocalNetwork
 from bluegreen.spec.project import load_project
+from bluegreen.spec.task_definition import ContainerDefinition, TaskDefinition
 from bluegreen.spec.taskdef import render_taskdef
 from bluegreen.tasks.container_plan import plan_task
 from bluegreen.tasks.driver import TaskSpec
@@ -16,12 +17,12 @@ from bluegreen.tasks.process_driver import ProcessDriver
 from bluegreen.tasks.runner import Runner
 
 
-def spec(*definitions: dict, network: LocalNetwork, image: str | None = None) -> TaskSpec:
+def spec(*definitions: dict, network: LocalNetwork) -> TaskSpec:
     return TaskSpec(
         task_id="web-1-x",
         revision="web:1",
         project_dir=Path("/p"),
-        container_definitions=definitions,
+        containers=tuple(ContainerDefinition.model_validate(d) for d in definitions),
         container="web",
         container_port=8000,
         host_port=41234,
@@ -30,7 +31,6 @@ def spec(*definitions: dict, network: LocalNetwork, image: str | None = None) ->
         workdir=None,
         log_path=Path("/p/log"),
         stop_timeout=5,
-        image=image,
         labels={"bluegreen.project": "/p"},
         network=network,
     )
@@ -42,7 +42,7 @@ WEB = {"name": "web", "image": "web:placeholder", "entryPoint": ["/init"], "comm
 
 
 def test_publish_maps_the_container_port_and_side_containers_join_its_network() -> None:
-    web, agent = plan_task(spec(SIDECAR, WEB, network=LocalNetwork.PUBLISH, image="web:abc"))
+    web, agent = plan_task(spec(SIDECAR, {**WEB, "image": "web:abc"}, network=LocalNetwork.PUBLISH))
     assert (web.name, web.image, web.essential, web.joins_task_network) == (
         "web",
         "web:abc",
@@ -93,9 +93,9 @@ def test_the_example_app_maps_to_what_ecs_would_run(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "examples" / "flask-app"
     project = load_project(example, env={"BLUEGREEN_LOCAL_DRIVER": "docker"})
     image = "127.0.0.1:5000/flask-app:abc1234"
-    taskdef = render_taskdef(project, image=image, env={}, local_defaults=True)
+    document = render_taskdef(project, image=image, env={}, local_defaults=True)
     runner = Runner(ProcessDriver(tmp_path), project.config, example, tmp_path)
-    task = runner.spec("flask-app:1", taskdef)
+    task = runner.spec("flask-app:1", TaskDefinition.from_document(document))
     (web,) = plan_task(task)
     assert web.image == image
     assert web.create["ports"] == {"8000/tcp": ("127.0.0.1", task.host_port)}

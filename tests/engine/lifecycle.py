@@ -10,7 +10,7 @@ from typing import Any
 from bluegreen.engine.actions import Action, SetWeights
 from bluegreen.engine.deployment import Deployment
 from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
-from bluegreen.engine.events import HOOKABLE, Weights
+from bluegreen.engine.events import Weights
 from bluegreen.engine.inputs import (
     Alarm,
     ContinueRequested,
@@ -25,7 +25,7 @@ from bluegreen.engine.inputs import (
     ValidationResult,
 )
 from bluegreen.engine.transitions import Phase
-from bluegreen.spec.config import ReadyAction
+from bluegreen.vocabulary import HOOKABLE, ReadyAction
 
 ACTIVE = [p for p in Phase if p is not Phase.CREATED and not p.ending]
 

@@ -11,12 +11,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bluegreen.engine import inputs
 from bluegreen.engine.actions import Action, Finished, ListenerRole, SetWeights
 from bluegreen.engine.deployment import Deployment, replay
-from bluegreen.engine.deployment_settings import (
-    AutoRollback,
-    DeploymentSettings,
-    ValidationSettings,
-)
-from bluegreen.engine.events import ALL_BLUE, HOOKABLE, Event, EventKind, LifecycleEvent
+from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationSettings
+from bluegreen.engine.events import ALL_BLUE, Event, EventKind
 from bluegreen.engine.inputs import (
     Alarm,
     ContinueRequested,
@@ -30,7 +26,16 @@ from bluegreen.engine.inputs import (
     Tick,
     ValidationResult,
 )
-from bluegreen.spec.config import ReadyAction
+from bluegreen.engine.rejections import IllegalInput, StaleInput
+from bluegreen.engine.transitions import (
+    ACCEPTED,
+    LATE_IS_STALE,
+    STALE,
+    InputKind,
+    Phase,
+    kind_of,
+)
+from bluegreen.vocabulary import HOOKABLE, AutoRollback, LifecycleEvent, ReadyAction
 
 from .lifecycle import completing_input
 
@@ -67,6 +72,7 @@ def _bound(s: DeploymentSettings) -> float:
 class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        self.fed: list[Input] = []
         self.now = 0.0
         self.finished = 0
         self.green = 0
@@ -76,8 +82,21 @@ class Lifecycle(RuleBasedStateMachine):
         self.deployment = Deployment("d-prop", plan)
 
     def _feed(self, item: Input) -> list[Action]:
-        was_rolled_back = self.deployment.state.rolled_back
-        actions = self.deployment.handle(item)
+        d = self.deployment
+        self.fed.append(item)
+        was_rolled_back, phase, kind = d.state.rolled_back, d.phase, kind_of(item)
+        before = (d.state, len(d.events), len(d.inputs), d.deadline)
+        try:
+            actions = d.handle(item)
+        except StaleInput:
+            assert phase in STALE[kind] or kind in LATE_IS_STALE, f"{kind} stale in {phase}"
+            assert (d.state, len(d.events), len(d.inputs), d.deadline) == before
+            return []
+        except IllegalInput:
+            assert phase not in ACCEPTED[kind] or kind is InputKind.HOOK_FINISHED
+            assert (d.state, len(d.events), len(d.inputs), d.deadline) == before
+            return []
+        assert phase in ACCEPTED[kind], f"{kind} taken in {phase}"
         for action in actions:
             if isinstance(action, SetWeights) and action.listener is ListenerRole.PRODUCTION:
                 assert action.weights.blue + action.weights.green == 100
@@ -157,7 +176,8 @@ class Lifecycle(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Only time passes now: the deployment must end within its configured deadlines."""
         d = self.deployment
-        self._feed(Started(self.now))
+        if d.phase is Phase.CREATED:
+            self._feed(Started(self.now))
         began = self.now
         while not d.status.terminal:
             assert d.deadline is not None, f"stuck in {d.phase} with nothing to wait for"
@@ -165,9 +185,9 @@ class Lifecycle(RuleBasedStateMachine):
             self._feed(Tick(self.now))
         assert self.finished == 1
         assert self.now - began <= _bound(d.settings) + 1e-9
-        recorded = json.loads(json.dumps([inputs.to_dict(i) for i in d.inputs]))
+        recorded = json.loads(json.dumps([inputs.to_dict(i) for i in self.fed]))
         again = replay(d.deployment_id, d.settings, [inputs.from_dict(i) for i in recorded])
-        assert (again.state, again.events) == (d.state, d.events)
+        assert (again.state, again.events, again.inputs) == (d.state, d.events, d.inputs)
         stored = json.loads(json.dumps([e.to_dict() for e in d.events]))
         assert [Event.from_dict(e) for e in stored] == d.events
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 
 from bluegreen.engine.actions import LaunchTaskSet, ListenerRole, SetWeights, TerminateTaskSet
-from bluegreen.engine.deployment_settings import AutoRollback
-from bluegreen.engine.events import ALL_BLUE, EventKind, Status
+from bluegreen.engine.events import ALL_BLUE, EventKind
 from bluegreen.engine.inputs import TaskSetRole
 from bluegreen.engine.transitions import Phase
+from bluegreen.vocabulary import AutoRollback, Status
 
 from .lifecycle import ACTIVE, Driver, alarm, failure_inputs, stop, waiting_settings
 

@@ -1,8 +1,9 @@
-"""Nothing under engine/ may do I/O, read a clock or know a platform."""
+"""Nothing under engine/ may do I/O, read a clock, or import more than the vocabulary."""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import bluegreen.engine
@@ -32,6 +33,15 @@ def test_engine_modules_import_no_io_and_no_clock() -> None:
         for name in _imports(path):
             assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
             assert not any(name.startswith(p) for p in PLATFORMS), f"{path.name} imports {name}"
+
+
+def test_engine_imports_only_the_standard_library_and_the_vocabulary() -> None:
+    ours = ("bluegreen.engine", "bluegreen.vocabulary")
+    for path in sorted(ENGINE.glob("*.py")):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            allowed = top in sys.stdlib_module_names or name.startswith(ours)
+            assert allowed or top == "__future__", f"{path.name} imports {name}"
 
 
 def test_the_checker_sees_relative_and_absolute_imports(tmp_path: Path) -> None:

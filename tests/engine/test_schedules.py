@@ -6,10 +6,11 @@ import pytest
 
 from bluegreen.engine.actions import ListenerRole, SetWeights
 from bluegreen.engine.deployment_settings import DeploymentSettings
-from bluegreen.engine.events import LifecycleEvent
 from bluegreen.engine.inputs import Tick
 from bluegreen.engine.transitions import Phase
 from bluegreen.spec.config import BluegreenConfig
+from bluegreen.spec.engine_settings import deployment_settings
+from bluegreen.vocabulary import LifecycleEvent
 
 from .lifecycle import Driver
 
@@ -37,7 +38,7 @@ def _settings(config_name: str) -> DeploymentSettings:
             "deployment": {"config": config_name, "termination_wait": "1h"},
         }
     )
-    return DeploymentSettings.from_config(config, "web:2", "web:1", hooks=[BEFORE_ALLOW_TRAFFIC])
+    return deployment_settings(config, "web:2", "web:1", hooks=[BEFORE_ALLOW_TRAFFIC])
 
 
 def _shift_start(driver: Driver) -> float:

@@ -8,11 +8,13 @@ from dataclasses import replace
 import pytest
 
 from bluegreen.engine.actions import LaunchTaskSet, Record
-from bluegreen.engine.events import ALL_BLUE, EventKind, LifecycleEvent, Status, StepStatus
+from bluegreen.engine.deployment import replay
+from bluegreen.engine.events import ALL_BLUE, EventKind
 from bluegreen.engine.inputs import (
     Alarm,
     ContinueRequested,
     HookFinished,
+    Input,
     Started,
     StopRequested,
     TaskSetFailed,
@@ -21,7 +23,9 @@ from bluegreen.engine.inputs import (
     Tick,
     ValidationResult,
 )
-from bluegreen.engine.transitions import TRANSITIONS, Phase, Trigger
+from bluegreen.engine.rejections import IllegalInput, RejectedInput, StaleInput
+from bluegreen.engine.transitions import TRANSITIONS, InputKind, Phase, Trigger, kind_of
+from bluegreen.vocabulary import LifecycleEvent, Status, StepStatus
 
 from .lifecycle import Driver, alarm, failure_inputs, stop, waiting_settings
 
@@ -82,44 +86,89 @@ def test_phases_with_nothing_to_wait_for_pass_straight_through() -> None:
     assert driver.deployment.status is Status.SUCCEEDED
 
 
-def _ignored_inputs() -> list[tuple[Phase, Callable[[float], object]]]:
+def _rejected_inputs() -> list[tuple[Phase, Callable[[float], Input], type[RejectedInput]]]:
+    """At least one phase for each kind of input where the tables refuse it."""
     other_hook = LifecycleEvent.AFTER_ALLOW_TRAFFIC
     return [
-        (Phase.CREATED, lambda at: Alarm(at, "p99", "slow")),
-        (Phase.CREATED, Tick),
-        (Phase.BEFORE_INSTALL, lambda at: HookFinished(at, other_hook, True)),
-        (Phase.BEFORE_INSTALL, lambda at: TaskSetFailed(at, TaskSetRole.GREEN, "not launched")),
-        (Phase.BEFORE_INSTALL, lambda at: ValidationResult(at, True)),
-        (Phase.INSTALL, lambda at: TaskSetReady(at, TaskSetRole.BLUE)),
-        (Phase.INSTALL, lambda at: TaskSetFailed(at, TaskSetRole.BLUE, "blue hiccup")),
-        (Phase.INSTALL, ContinueRequested),
-        (Phase.INSTALL, Started),
-        (Phase.AFTER_INSTALL, TaskSetReady),
-        (Phase.ALLOW_TRAFFIC, ContinueRequested),
-        (Phase.ALLOW_TRAFFIC, Tick),
+        (Phase.INSTALL, Started, IllegalInput),
+        (Phase.CREATED, Tick, IllegalInput),
+        (Phase.BEFORE_INSTALL, TaskSetReady, IllegalInput),
+        (Phase.INSTALL, lambda at: TaskSetReady(at, TaskSetRole.BLUE), IllegalInput),
+        (Phase.BEFORE_INSTALL, lambda at: TaskSetFailed(at, TaskSetRole.GREEN, "?"), IllegalInput),
+        (
+            Phase.INSTALL,
+            lambda at: HookFinished(at, LifecycleEvent.AFTER_INSTALL, True),
+            IllegalInput,
+        ),
+        (Phase.BEFORE_INSTALL, lambda at: HookFinished(at, other_hook, True), IllegalInput),
+        (Phase.BEFORE_INSTALL, lambda at: ValidationResult(at, True), IllegalInput),
+        (Phase.INSTALL, ContinueRequested, IllegalInput),
+        (Phase.ALLOW_TRAFFIC, ContinueRequested, IllegalInput),
+        (Phase.CREATED, lambda at: Alarm(at, "p99", "slow"), IllegalInput),
+        (Phase.AFTER_INSTALL, TaskSetReady, StaleInput),
+        (Phase.AFTER_ALLOW_TEST_TRAFFIC, lambda at: ValidationResult(at, True), StaleInput),
+        (Phase.SUCCEEDED, Tick, StaleInput),
+        (Phase.SUCCEEDED, lambda at: TaskSetFailed(at, TaskSetRole.BLUE, "?"), StaleInput),
+        (Phase.SUCCEEDED, lambda at: StopRequested(at, True), StaleInput),
+        (Phase.SUCCEEDED, Started, IllegalInput),
     ]
 
 
-@pytest.mark.parametrize(("phase", "make"), _ignored_inputs())
-def test_inputs_that_mean_nothing_in_a_phase_change_nothing(
-    phase: Phase, make: Callable[[float], object]
+def test_every_kind_of_input_has_a_phase_that_refuses_it() -> None:
+    kinds = {kind_of(make(1.0)) for _, make, _ in _rejected_inputs()}
+    assert kinds == set(InputKind)
+
+
+@pytest.mark.parametrize(("phase", "make", "error"), _rejected_inputs())
+def test_an_input_the_phase_does_not_take_raises_and_changes_nothing(
+    phase: Phase, make: Callable[[float], Input], error: type[RejectedInput]
+) -> None:
+    driver = Driver().reach(phase)
+    d = driver.deployment
+    before = (d.state, list(d.events), list(d.inputs), d.deadline)
+    with pytest.raises(error, match=f"is {error.verdict} in {phase.value}"):
+        driver.feed(make)
+    assert (d.state, d.events, d.inputs, d.deadline) == before
+
+
+def _accepted_without_a_move() -> list[tuple[Phase, Callable[[float], Input]]]:
+    return [
+        (Phase.INSTALL, lambda at: TaskSetFailed(at, TaskSetRole.BLUE, "blue hiccup")),
+        (Phase.ALLOW_TRAFFIC, Tick),
+        (Phase.ALLOW_TEST_TRAFFIC, lambda at: ValidationResult(at, False)),
+    ]
+
+
+@pytest.mark.parametrize(("phase", "make"), _accepted_without_a_move())
+def test_inputs_taken_that_complete_nothing_only_record(
+    phase: Phase, make: Callable[[float], Input]
 ) -> None:
     driver = Driver().reach(phase)
     before = driver.deployment.state
-    actions = driver.feed(make)  # type: ignore[arg-type]
+    actions = driver.feed(make)
     assert driver.deployment.state == before
     assert all(isinstance(a, Record) for a in actions)
 
 
-def test_a_hook_result_after_its_timeout_is_ignored_and_the_tick_fails_it() -> None:
+def test_a_hook_result_after_its_timeout_is_stale_and_the_tick_fails_it() -> None:
     driver = Driver().reach(Phase.AFTER_INSTALL)
     deadline = driver.deployment.deadline
     assert deadline is not None
-    driver.deployment.handle(HookFinished(deadline + 1, LifecycleEvent.AFTER_INSTALL, True))
+    with pytest.raises(StaleInput, match="after the deadline"):
+        driver.deployment.handle(HookFinished(deadline + 1, LifecycleEvent.AFTER_INSTALL, True))
     assert driver.deployment.phase is Phase.AFTER_INSTALL
     driver.deployment.handle(Tick(deadline + 2))
     assert driver.deployment.status is Status.FAILED
     assert "timed out after 20s" in driver.deployment.reason
+
+
+def test_replay_skips_what_the_deployment_rejected() -> None:
+    driver = Driver().reach(Phase.INSTALL)
+    fed = [*driver.deployment.inputs, ContinueRequested(driver.now + 1)]
+    with pytest.raises(IllegalInput):
+        driver.deployment.handle(fed[-1])
+    again = replay("d-1", driver.deployment.settings, fed)
+    assert (again.state, again.events) == (driver.deployment.state, driver.deployment.events)
 
 
 def test_validation_needs_consecutive_successes() -> None:
@@ -142,7 +191,7 @@ def test_ready_wait_shows_ready_and_continue_resumes() -> None:
 
 
 def test_ready_wait_timeout_with_continue_action_reroutes() -> None:
-    from bluegreen.spec.config import ReadyAction
+    from bluegreen.vocabulary import ReadyAction
 
     driver = Driver(waiting_settings(ready_timeout_action=ReadyAction.CONTINUE))
     driver.reach(Phase.READY_WAIT).tick_to_deadline()
@@ -174,14 +223,6 @@ def test_records_carry_input_times_and_end_with_one_terminal_status() -> None:
         e for e in events if e.kind is EventKind.LIFECYCLE and e.step_status is StepStatus.SUCCEEDED
     ]
     assert [e.lifecycle_event for e in hooks] == [e for e in LifecycleEvent]
-
-
-def test_inputs_after_the_end_do_nothing() -> None:
-    driver = Driver().reach(Phase.SUCCEEDED)
-    count = len(driver.deployment.events)
-    for make in (Started, ContinueRequested, Tick, lambda at: StopRequested(at, True)):
-        assert driver.feed(make) == []  # type: ignore[arg-type]
-    assert len(driver.deployment.events) == count
 
 
 def test_stop_before_start_ends_stopped_with_nothing_to_undo() -> None:

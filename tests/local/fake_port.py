@@ -20,10 +20,11 @@ from typing import Any
 from aiohttp import web
 
 from bluegreen.engine.actions import ListenerRole
-from bluegreen.engine.events import Event, Status, Weights
+from bluegreen.engine.events import Event, Weights
 from bluegreen.engine.inputs import TaskSetRole
 from bluegreen.lb.metrics import MetricsSnapshot
 from bluegreen.shell import ShellResult
+from bluegreen.vocabulary import Status
 
 WAIT = 5.0  # real seconds a test waits for a condition before it fails
 

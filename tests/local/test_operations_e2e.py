@@ -37,6 +37,19 @@ def test_continue_leaves_the_ready_wait(start_platform: Callable[..., Project]) 
     assert project.version() == "v2"
 
 
+def test_continue_while_nothing_waits_is_recorded_and_changes_nothing(
+    start_platform: Callable[..., Project],
+) -> None:
+    project = start_platform(canary="30s")
+    project.cli("deploy")
+    project.cli("deploy", "--set", "APP_VERSION=v2", "--no-wait")
+    in_flight(project, weights={"blue": 80, "green": 20})
+    project.cli("continue")
+    result = project.cli("stop")
+    assert "ignored: ContinueRequested is illegal in AllowTraffic" in result.stdout
+    assert project.status()["status"] == "Stopped"
+
+
 def test_rollback_inside_the_termination_wait_flips_back(
     start_platform: Callable[..., Project],
 ) -> None:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from bluegreen.errors import PlatformError
 from bluegreen.tasks.driver import TaskSpec
 from bluegreen.tasks.process_driver import ProcessDriver
 from bluegreen.tasks.runner import free_port
@@ -19,7 +24,7 @@ def spec(tmp_path: Path, command: str, task_id: str = "web-1-abc") -> TaskSpec:
         task_id=task_id,
         revision="web:1",
         project_dir=tmp_path,
-        container_definitions=(),
+        containers=(),
         container="web",
         container_port=80,
         host_port=port,
@@ -78,5 +83,33 @@ def test_orphans_of_a_previous_driver_are_killed(tmp_path: Path) -> None:
         assert found == 1
         assert await task.wait() == -9
         assert not list((tmp_path / "state" / "tasks").iterdir())
+
+    asyncio.run(scenario())
+
+
+def test_the_task_runs_the_users_python_not_bluegreens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's virtualenv, first on their PATH, is the one a task's `python` comes from."""
+    user_venv = tmp_path / "user-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(user_venv)], check=True)
+    monkeypatch.setenv("PATH", f"{user_venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    command = "python -c 'import sys; print(\"prefix\", sys.prefix)'"
+
+    async def scenario() -> None:
+        task = await ProcessDriver(tmp_path / "state").start(spec(tmp_path, command))
+        assert await task.wait() == 0
+
+    asyncio.run(scenario())
+    assert f"prefix {user_venv}\n" in (tmp_path / "logs" / "web-1-abc.log").read_text()
+
+
+def test_a_task_that_cannot_be_started_is_a_platform_error_naming_why(tmp_path: Path) -> None:
+    missing = tmp_path / "not-there"
+    task = dataclasses.replace(spec(tmp_path, "true"), workdir=missing)
+
+    async def scenario() -> None:
+        with pytest.raises(PlatformError, match=f"web-1-abc could not start: .*{missing}"):
+            await ProcessDriver(tmp_path / "state").start(task)
 
     asyncio.run(scenario())

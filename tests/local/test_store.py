@@ -5,9 +5,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bluegreen.engine.events import Event, EventKind, Status
+from bluegreen.engine.events import Event, EventKind
 from bluegreen.local.store import MIGRATIONS, Store
 from bluegreen.local.store_thread import StoreThread
+from bluegreen.vocabulary import Status
 
 
 def test_revisions_are_numbered_per_family_and_reused_for_the_same_content(

@@ -13,7 +13,8 @@ from botocore.validate import ParamValidator
 from bluegreen.errors import SpecError
 from bluegreen.spec.appspec import render_appspec
 from bluegreen.spec.project import load_project
-from bluegreen.spec.taskdef import lb_container, render_taskdef
+from bluegreen.spec.task_definition import TaskDefinition
+from bluegreen.spec.taskdef import render_taskdef
 
 from .helpers import EXAMPLE, IMAGE
 
@@ -55,7 +56,8 @@ def test_set_values_and_environment_fill_placeholders(app_dir: Path):
     taskdef = render_taskdef(
         project, image=IMAGE, set_values={"RELEASE": "r1"}, env={"FROM_ENV": "e1"}
     )
-    values = [e["value"] for e in lb_container(taskdef, project.config)["environment"]]
+    container = TaskDefinition.from_document(taskdef).container(project.config.service.container)
+    values = [pair.value for pair in container.environment]
     assert values == ["r1", "e1", "fallback", "${KEPT} and <lower> stay"]
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..engine.events import LifecycleEvent, Status, StepStatus
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.appspec import render_appspec
 from ..spec.config import AwsConfig
+from ..vocabulary import TERMINAL, LifecycleEvent, ReadyAction, Status, StepStatus
 from . import codedeploy_reading as reading
 from .base import AwsPlatform, describe
 from .progress import Snapshot
@@ -71,7 +71,7 @@ class CodeDeployPlatform(AwsPlatform):
             )["deploymentGroupInfo"]
         blue_green = group.get("blueGreenDeploymentConfiguration") or {}
         ready = blue_green.get("deploymentReadyOption") or {}
-        if ready.get("actionOnTimeout") != "STOP_DEPLOYMENT":
+        if ready.get("actionOnTimeout") != ReadyAction.STOP:
             raise UsageError(
                 f"deployment group {self.group} does not wait before rerouting "
                 f"(deploymentReadyOption {ready.get('actionOnTimeout', 'unset')}), so the "
@@ -232,7 +232,6 @@ class CodeDeployPlatform(AwsPlatform):
         return infos[:limit]
 
 
-TERMINAL = frozenset({"Succeeded", "Failed", "Stopped"})
 MOVED_ON = frozenset(
     {"DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"}
 )

@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from ..engine.events import LifecycleEvent, Status, StepStatus, Weights
+from ..engine.events import Weights
 from ..platform import DeploymentSummary
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 from .progress import Snapshot, Step
 
 STATUSES = {

@@ -14,11 +14,10 @@ import math
 import time
 from typing import Any
 
-from ..engine.events import Status
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
-from ..spec.config import ReadyAction
 from ..spec.deployment_config import DeploymentConfig, ShiftType
+from ..vocabulary import ReadyAction, Status
 from . import ecs_reading as reading
 from .base import AwsPlatform
 from .progress import Snapshot

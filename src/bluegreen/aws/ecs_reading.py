@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..engine.events import LifecycleEvent, Status, StepStatus, Weights
+from ..engine.events import Weights
 from ..platform import DeploymentSummary
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 from .progress import Snapshot, Step
 
 STAGES: tuple[tuple[str, LifecycleEvent | None], ...] = (

@@ -16,9 +16,10 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
+from ..engine.events import Event, EventKind, Weights
 from ..errors import DeploymentTimedOut
 from ..spec.duration import parse_duration
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 from .gate import Gate
 from .progress import Snapshot, changes, note, traffic_line
 

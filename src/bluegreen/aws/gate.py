@@ -18,9 +18,10 @@ from pathlib import Path
 
 import httpx
 
-from ..engine.events import Event, EventKind, Status
+from ..engine.events import Event, EventKind
 from ..shell import run_shell
 from ..spec.config import BluegreenConfig
+from ..vocabulary import Status
 from .progress import note
 
 OUTPUT_TAIL = 2000

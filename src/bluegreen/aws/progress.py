@@ -13,7 +13,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
+from ..engine.events import Event, EventKind, Weights
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 
 
 @dataclass(frozen=True)

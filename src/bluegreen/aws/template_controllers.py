@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec.config import BluegreenConfig
+from ..vocabulary import ReadyAction
 from .cfn import attr, ref, role
 from .codedeploy import codedeploy_names
 from .ecs_native import ecs_strategy, minutes
@@ -95,7 +96,7 @@ def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
         },
         "BlueGreenDeploymentConfiguration": {
             "DeploymentReadyOption": {
-                "ActionOnTimeout": "STOP_DEPLOYMENT",
+                "ActionOnTimeout": ReadyAction.STOP.value,
                 "WaitTimeInMinutes": minutes(ready_wait, MAX_WAIT_MINUTES),
             },
             "TerminateBlueInstancesOnDeploymentSuccess": {

@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus
+from ..engine.events import Event, EventKind
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 from .report import Record
 
 SUITE = "bluegreen"

@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine.events import Event, Status, Weights
+from ..engine.events import Event, Weights
 from ..platform import DeploymentSummary
+from ..vocabulary import Status
 
 
 @dataclass

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 import click
 
-from ..engine.events import Status
 from ..platform import PLATFORMS, DeployRequest, Platform, open_platform, raise_for_status
 from ..spec.duration import parse_duration
 from ..spec.project import load_project
+from ..vocabulary import Status
 from .output import OUTPUTS, show_summaries, show_verdict, watch
 from .spec_commands import DIR_ARGUMENT, parse_set
 

@@ -25,8 +25,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..engine.events import Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
+from ..engine.events import Event, EventKind, Weights
 from ..platform import DeploymentSummary, Platform, raise_for_status
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 
 OUTPUTS = ("text", "json")
 

@@ -24,7 +24,7 @@ from .actions import (
     WatchAlarms,
 )
 from .deployment import Deployment, DeploymentState, replay
-from .deployment_settings import AutoRollback, DeploymentSettings, ValidationSettings
+from .deployment_settings import DeploymentSettings, ValidationSettings
 from .inputs import (
     Alarm,
     ContinueRequested,
@@ -43,7 +43,6 @@ from .transitions import Phase
 __all__ = [
     "Action",
     "Alarm",
-    "AutoRollback",
     "ContinueRequested",
     "Deployment",
     "DeploymentSettings",

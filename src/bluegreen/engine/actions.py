@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .events import Event, LifecycleEvent, Status, Weights
+from ..vocabulary import LifecycleEvent, Status
+from .events import Event, Weights
 from .inputs import TaskSetRole
 
 

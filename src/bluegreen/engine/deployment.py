@@ -1,26 +1,30 @@
 """One deployment's lifecycle: inputs in, actions out, no I/O and no clock.
 
-Theory of operation. `handle(input)` first decides what the input amounts
-to in the current phase (a `Trigger`, or nothing: late hook results, probes
-outside validation and the like are ignored), then looks the move up in
-`transitions.TRANSITIONS`. Leaving a phase records its outcome; entering one
-does its work as actions (launch green, run a hook, shift test traffic, ...)
-and, when there is nothing to wait for (no hook, no ready wait), moves on at
-once. Every wait has a deadline handed out as `WakeAt`, so a driver that
-keeps sending `Tick`s always sees the deployment end. Endings undo what the
-deployment changed when `ROLLBACK_RULES` and the settings say so.
+Theory of operation. `handle(input)` first checks that the current phase
+takes the input (`transitions.ACCEPTED`; otherwise it raises `IllegalInput`
+or `StaleInput` and changes nothing), then decides what the input amounts
+to (a `Trigger`, or nothing yet: a tick before the deadline, a failed
+probe), then looks the move up in `transitions.TRANSITIONS`. Leaving a
+phase records its outcome; entering one does its work as actions (launch
+green, run a hook, shift test traffic, ...) and, when there is nothing to
+wait for (no hook, no ready wait), moves on at once. Every wait has a
+deadline handed out as `WakeAt`, so a driver that keeps sending `Tick`s
+always sees the deployment end. Endings undo what the deployment changed
+when `ROLLBACK_RULES` and the settings say so.
 
 All state changes happen inside `handle`, driven only by the inputs and the
-settings, so `replay` of the recorded inputs rebuilds an equal deployment.
+settings, so `replay` of the recorded inputs rebuilds an equal deployment
+(skipping, as the original did, the inputs it rejected).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.config import ReadyAction
+from ..vocabulary import Status, StepStatus
 from .actions import (
     Action,
     Finished,
@@ -33,7 +37,7 @@ from .actions import (
 )
 from .deployment_settings import DeploymentSettings
 from .effects import Effects
-from .events import ALL_GREEN, Event, EventKind, Status, StepStatus, Weights
+from .events import ALL_GREEN, Event, EventKind, Weights
 from .inputs import (
     Alarm,
     ContinueRequested,
@@ -47,7 +51,15 @@ from .inputs import (
     Tick,
     ValidationResult,
 )
-from .transitions import ENDINGS, ROLLBACK_RULES, TRANSITIONS, Phase, Trigger
+from .rejections import RejectedInput, check_taken
+from .transitions import (
+    ENDINGS,
+    ROLLBACK_RULES,
+    TRANSITIONS,
+    Phase,
+    Trigger,
+    deadline_rule,
+)
 
 Found = tuple[Trigger, str] | None
 """What an input amounts to: a trigger and the reason to record, or nothing."""
@@ -124,10 +136,12 @@ class Deployment:
         return self._deadline
 
     def handle(self, item: Input) -> list[Action]:
-        """Feed one input; returns the actions to perform, in order."""
+        """Feed one input; returns the actions to perform, in order.
+
+        Raises `RejectedInput` (`IllegalInput` or `StaleInput`) for an input
+        the current phase does not take; the deployment is then unchanged."""
+        check_taken(item, self.phase, self._deadline)
         self.inputs.append(item)
-        if self.phase.ending:
-            return []
         self.effects.begin(item.at)
         found = self._interpret(item)
         if found is not None:
@@ -148,14 +162,12 @@ class Deployment:
         return Trigger.STOP, "stop requested"
 
     def _on_alarm(self, item: Alarm) -> Found:
-        if self.phase is Phase.CREATED:
-            return None
         self.effects.record(EventKind.ALARM, f"alarm {item.name}: {item.detail}", alarm=item.name)
         return Trigger.ALARM, f"alarm {item.name} fired: {item.detail}"
 
     def _on_task_set_failed(self, item: TaskSetFailed) -> Found:
-        if item.task_set is TaskSetRole.BLUE or not self.effects.green_launched:
-            self.effects.record(EventKind.TASK_SET, f"{item.task_set} task set: {item.why}")
+        if item.task_set is TaskSetRole.BLUE:
+            self.effects.record(EventKind.TASK_SET, f"blue task set: {item.why}")
             return None
         self.effects.record(
             EventKind.TASK_SET, f"green task set failed: {item.why}", task_set="green"
@@ -163,19 +175,10 @@ class Deployment:
         return Trigger.FAILURE, f"green task set failed: {item.why}"
 
     def _on_task_set_ready(self, item: TaskSetReady) -> Found:
-        if self.phase is not Phase.INSTALL or item.task_set is not TaskSetRole.GREEN:
-            return None
-        if not self._in_time(item.at):
-            return None
         self.effects.record(EventKind.TASK_SET, "green task set healthy", task_set="green")
         return Trigger.DONE, "green task set healthy"
 
     def _on_hook_finished(self, item: HookFinished) -> Found:
-        running = self._step_status is StepStatus.IN_PROGRESS and self.phase.hookable
-        if not running or self.phase.lifecycle_event is not item.event:
-            return None
-        if not self._in_time(item.at):
-            return None
         outcome = "succeeded" if item.ok else "failed"
         self.effects.record(
             EventKind.HOOK, f"{item.event} hook {outcome}", output=item.detail, ok=item.ok
@@ -187,8 +190,6 @@ class Deployment:
         )
 
     def _on_validation(self, item: ValidationResult) -> Found:
-        if not self._validating or not self._in_time(item.at):
-            return None
         self._successes = self._successes + 1 if item.ok else 0
         needed = self.settings.validation.consecutive_successes
         message = f"probe {'ok' if item.ok else 'failed'} ({self._successes}/{needed})"
@@ -198,9 +199,7 @@ class Deployment:
         return None
 
     def _on_continue(self, item: ContinueRequested) -> Found:
-        if self.phase in (Phase.READY_WAIT, Phase.TERMINATION_WAIT):
-            return Trigger.DONE, "continue requested"
-        return None
+        return Trigger.DONE, "continue requested"
 
     def _on_tick(self, item: Tick) -> Found:
         if self._deadline is None or self.effects.now < self._deadline:
@@ -208,37 +207,19 @@ class Deployment:
         return self._timed_out()
 
     def _timed_out(self) -> Found:
-        """What the current phase's deadline passing means."""
+        """What the current phase's deadline passing means (`transitions.DEADLINES`)."""
         s, phase = self.settings, self.phase
-        if phase is Phase.READY_WAIT and s.ready_timeout_action is ReadyAction.CONTINUE:
-            return Trigger.DONE, "ready wait over: CONTINUE_DEPLOYMENT"
-        fixed: dict[Phase, tuple[Trigger, str]] = {
-            Phase.ALLOW_TRAFFIC: (Trigger.STEP, "next traffic step due"),
-            Phase.TERMINATION_WAIT: (Trigger.DONE, "termination wait over"),
-            Phase.READY_WAIT: (Trigger.READY_TIMED_OUT, f"not continued within {s.ready_wait:g}s"),
-            Phase.INSTALL: (Trigger.FAILURE, f"green not healthy within {s.install_timeout:g}s"),
-            Phase.ALLOW_TEST_TRAFFIC: (
-                Trigger.FAILURE,
-                f"validation did not pass within {s.validation.deadline:g}s",
-            ),
-        }
-        if phase in fixed:
-            return fixed[phase]
+        rule = deadline_rule(phase, s.ready_timeout_action)
         event = phase.lifecycle_event
-        assert event is not None, f"{phase} has no deadline"
-        return Trigger.FAILURE, f"{event} hook timed out after {s.hooks[event]:g}s"
-
-    def _in_time(self, at: float) -> bool:
-        return self._deadline is None or at <= self._deadline
+        hook_timeout = s.hooks.get(event) if event else None
+        return rule.trigger, rule.reason.format(s=s, event=event, hook_timeout=hook_timeout)
 
     # -- moving between phases ------------------------------------------------
 
     def _fire(self, trigger: Trigger, reason: str) -> None:
-        target = TRANSITIONS[self.phase].get(trigger)
-        if target is None:
-            return
-        if trigger is Trigger.STEP:
-            self._advance_shift()
+        target = TRANSITIONS[self.phase][trigger]
+        if target is self.phase:
+            _STAYS[target](self)
             return
         origin = self.phase
         self._leave(trigger, reason)
@@ -379,10 +360,14 @@ class Deployment:
 
 
 def replay(deployment_id: str, settings: DeploymentSettings, inputs: Iterable[Input]) -> Deployment:
-    """Rebuild a deployment from its recorded inputs (crash recovery)."""
+    """Rebuild a deployment from its recorded inputs (crash recovery).
+
+    A driver records each input before handing it over, so the record holds
+    the ones the deployment rejected too; they are rejected again, and skipped."""
     deployment = Deployment(deployment_id, settings)
     for item in inputs:
-        deployment.handle(item)
+        with contextlib.suppress(RejectedInput):
+            deployment.handle(item)
     return deployment
 
 
@@ -397,6 +382,11 @@ _INTERPRETERS: Mapping[type, Callable[[Deployment, Any], Found]] = {
     ContinueRequested: Deployment._on_continue,
     Tick: Deployment._on_tick,
 }
+
+_STAYS: Mapping[Phase, Callable[[Deployment], None]] = {
+    Phase.ALLOW_TRAFFIC: Deployment._advance_shift,
+}
+"""The work of an internal move (a phase's move to itself in `TRANSITIONS`)."""
 
 _ENTRIES: Mapping[Phase, Callable[[Deployment], None]] = {
     Phase.BEFORE_INSTALL: Deployment._enter_before_install,

@@ -1,26 +1,17 @@
 """Everything a deployment needs to know up front, frozen, so replay sees the same.
 
-Built once from the validated `BluegreenConfig` by the driver; the engine
-never reads the config itself, which keeps its inputs small and lets tests
-state exactly the timings they exercise.
+Built once by the driver (from bluegreen.toml: `spec.engine_settings`); the
+engine never reads the user's files itself, which keeps its inputs small,
+keeps it free of the `spec` package, and lets tests state exactly the
+timings they exercise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from ..spec.config import BluegreenConfig, ReadyAction
-from .events import LifecycleEvent
-
-
-class AutoRollback(StrEnum):
-    """CodeDeploy's auto-rollback events: which kinds of ending move traffic back."""
-
-    DEPLOYMENT_FAILURE = "DEPLOYMENT_FAILURE"
-    DEPLOYMENT_STOP_ON_ALARM = "DEPLOYMENT_STOP_ON_ALARM"
-    DEPLOYMENT_STOP_ON_REQUEST = "DEPLOYMENT_STOP_ON_REQUEST"
+from ..vocabulary import AutoRollback, LifecycleEvent, ReadyAction
 
 
 @dataclass(frozen=True)
@@ -59,36 +50,3 @@ class DeploymentSettings:
     @property
     def steps(self) -> tuple[tuple[float, int], ...]:
         return ((0.0, 100),) if self.first else self.schedule
-
-    @classmethod
-    def from_config(
-        cls,
-        config: BluegreenConfig,
-        revision: str,
-        blue_revision: str | None,
-        hooks: Iterable[LifecycleEvent | str] | None = None,
-    ) -> DeploymentSettings:
-        """Settings for deploying `revision` over `blue_revision` (None: the first one).
-
-        `hooks` names the events that have a hook; by default those in `[hooks]`."""
-        section = config.deployment
-        hooked = config.hooks if hooks is None else hooks
-        return cls(
-            revision=revision,
-            blue_revision=blue_revision,
-            desired_count=config.service.desired_count,
-            schedule=tuple(section.config.schedule()),
-            config_name=section.config.display_name,
-            hooks={LifecycleEvent(e): config.hook_timeout(str(e)) for e in hooked},
-            install_timeout=section.install_timeout,
-            validation=ValidationSettings(
-                path=config.validation_path,
-                consecutive_successes=config.validation.consecutive_successes,
-                interval=config.validation.interval,
-                deadline=config.validation.deadline,
-            ),
-            ready_wait=section.ready_wait,
-            ready_timeout_action=section.ready_timeout_action,
-            termination_wait=section.termination_wait,
-            auto_rollback=frozenset(AutoRollback(e) for e in section.auto_rollback),
-        )

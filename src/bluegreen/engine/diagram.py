@@ -1,7 +1,9 @@
 """docs/engine.md's generated parts, rendered from the engine's own tables.
 
-The lifecycle diagram (mermaid) comes from `TRANSITIONS` and the rollback
-table from `ROLLBACK_RULES`, so the documentation can't drift from the code.
+The lifecycle diagram (mermaid) comes from `TRANSITIONS`, the input table
+from `ACCEPTED` and `STALE`, the deadline table from `DEADLINES` and the
+rollback table from `ROLLBACK_RULES`, so the documentation can't drift from
+the code.
 Text in, text out: tests/engine/test_docs.py checks the page and rewrites
 it on request.
 """
@@ -11,9 +13,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .transitions import ENDINGS, ROLLBACK_RULES, TRANSITIONS, Phase, Trigger
+from ..vocabulary import ReadyAction
+from .transitions import (
+    ACCEPTED,
+    DEADLINES,
+    ENDINGS,
+    LATE_IS_STALE,
+    ROLLBACK_RULES,
+    RUNNING,
+    STALE,
+    TRANSITIONS,
+    Deadline,
+    InputKind,
+    Phase,
+    Trigger,
+    deadline_rule,
+)
 
-_RUNNING = [p for p in TRANSITIONS if p is not Phase.CREATED and not p.ending]
+_RUNNING = list(RUNNING)
 
 
 def _node(phase: Phase) -> str:
@@ -69,8 +86,52 @@ def rollback_table() -> str:
     return "\n".join(lines)
 
 
+def _phases(phases: frozenset[Phase]) -> str:
+    """Phases in lifecycle order, with the whole running box or all endings named once."""
+    names = []
+    rest = set(phases)
+    for group, label in ((set(_RUNNING), "every running phase"), (set(ENDINGS), "the endings")):
+        if group <= rest:
+            rest -= group
+            names.append(label)
+    names[:0] = [p.value for p in Phase if p in rest]
+    return ", ".join(names) or "—"
+
+
+def inputs_table() -> str:
+    """Which phases take each input, which see it as stale, and where it is illegal."""
+    lines = ["| input | taken in | stale in | illegal in |", "|---|---|---|---|"]
+    for kind in InputKind:
+        taken, stale = ACCEPTED[kind], STALE[kind]
+        illegal = frozenset(Phase) - taken - stale
+        late = " (stale when stamped after the deadline)" if kind in LATE_IS_STALE else ""
+        row = [kind.value, _phases(taken) + late, _phases(stale), _phases(illegal)]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _readable(reason: str) -> str:
+    """A reason template as prose: `{s.install_timeout:g}s` reads `install_timeout`."""
+    return re.sub(r"\{(?:s\.)?([\w.]+)(?::g)?\}s?", r"`\1`", reason)
+
+
+def deadlines_table() -> str:
+    """What each waiting phase's deadline passing means."""
+    rows: list[tuple[str, Deadline]] = []
+    for phase in _RUNNING:
+        if phase is Phase.READY_WAIT:
+            rows += [(f"{phase.value} ({a.value})", deadline_rule(phase, a)) for a in ReadyAction]
+        else:
+            rows.append((phase.value, DEADLINES[phase]))
+    lines = ["| phase | when its deadline passes | reason recorded |", "|---|---|---|"]
+    lines += [f"| {name} | {d.trigger.value} | {_readable(d.reason)} |" for name, d in rows]
+    return "\n".join(lines)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "lifecycle": lambda: f"```mermaid\n{mermaid()}\n```",
+    "inputs": inputs_table,
+    "deadlines": deadlines_table,
     "rollback": rollback_table,
 }
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 from .actions import Action, LaunchTaskSet, ListenerRole, Record, SetWeights, TerminateTaskSet
-from .events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status, StepStatus, Weights
+from .events import ALL_BLUE, Event, EventKind, Weights
 from .inputs import TaskSetRole
 
 

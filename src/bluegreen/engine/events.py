@@ -1,8 +1,9 @@
-"""The one event vocabulary every platform emits.
+"""The one event record every platform emits.
 
 The local engine, the CodeDeploy watcher and the ECS watcher all produce
-`Event` records with these names (CodeDeploy's own, same meanings), so the
-live view, `--output json`, history and exit codes are written once.
+`Event` records in the words of `bluegreen.vocabulary` (CodeDeploy's own,
+same meanings), so the live view, `--output json`, history and exit codes
+are written once.
 """
 
 from __future__ import annotations
@@ -12,56 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-
-class LifecycleEvent(StrEnum):
-    BEFORE_INSTALL = "BeforeInstall"
-    INSTALL = "Install"
-    AFTER_INSTALL = "AfterInstall"
-    ALLOW_TEST_TRAFFIC = "AllowTestTraffic"
-    AFTER_ALLOW_TEST_TRAFFIC = "AfterAllowTestTraffic"
-    BEFORE_ALLOW_TRAFFIC = "BeforeAllowTraffic"
-    ALLOW_TRAFFIC = "AllowTraffic"
-    AFTER_ALLOW_TRAFFIC = "AfterAllowTraffic"
-
-    @property
-    def hookable(self) -> bool:
-        return self in HOOKABLE
-
-
-HOOKABLE = frozenset(
-    {
-        LifecycleEvent.BEFORE_INSTALL,
-        LifecycleEvent.AFTER_INSTALL,
-        LifecycleEvent.AFTER_ALLOW_TEST_TRAFFIC,
-        LifecycleEvent.BEFORE_ALLOW_TRAFFIC,
-        LifecycleEvent.AFTER_ALLOW_TRAFFIC,
-    }
-)
-
-
-class Status(StrEnum):
-    """A deployment's status (CodeDeploy's names)."""
-
-    CREATED = "Created"
-    IN_PROGRESS = "InProgress"
-    READY = "Ready"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-    STOPPED = "Stopped"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (Status.SUCCEEDED, Status.FAILED, Status.STOPPED)
-
-
-class StepStatus(StrEnum):
-    """A lifecycle event's status (CodeDeploy's LifecycleEventStatus)."""
-
-    PENDING = "Pending"
-    IN_PROGRESS = "InProgress"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-    SKIPPED = "Skipped"
+from ..vocabulary import LifecycleEvent, Status, StepStatus
 
 
 class EventKind(StrEnum):

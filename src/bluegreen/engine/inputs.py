@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from .events import LifecycleEvent
+from ..vocabulary import LifecycleEvent
 
 
 class TaskSetRole(StrEnum):

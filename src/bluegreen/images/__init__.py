@@ -7,7 +7,7 @@ shelling out to the `docker` CLI.
 """
 
 from .build import build_image
-from .engine import connect, engine_answers
+from .docker_engine import connect, engine_answers
 from .push import RegistryLogin, push_image
 from .reference import ImageRef, default_tag
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..engine.events import EventKind
+from ..engine.events import EventKind, Weights
 from ..errors import PlatformError, SpecError, UsageError
+from ..platform import DeploymentSummary
 from ..spec.config import BluegreenConfig
 from .event_log import UNSTORED
 from .service import LocalService
@@ -79,18 +80,19 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def summary(row: DeploymentRow) -> dict[str, Any]:
     """A `platform.DeploymentSummary` as JSON."""
-    return {
-        "deployment_id": row.id,
-        "status": row.status.value,
-        "revision": row.revision,
-        "platform": "local",
-        "created": row.created,
-        "ended": row.ended,
-        "weights": row.weights,
-        "message": row.message,
-        "rollback_of": row.rollback_of,
-        "details": {"blue_revision": row.blue_revision},
-    }
+    weights = Weights(**row.weights) if row.weights else None
+    return DeploymentSummary(
+        deployment_id=row.id,
+        status=row.status,
+        revision=row.revision,
+        platform="local",
+        created=row.created,
+        ended=row.ended,
+        weights=weights,
+        message=row.message,
+        rollback_of=row.rollback_of,
+        details={"blue_revision": row.blue_revision},
+    ).to_dict()
 
 
 async def history(request: web.Request) -> web.Response:

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..engine.actions import ListenerRole
-from ..engine.events import Event, Status, Weights
+from ..engine.events import Event, Weights
 from ..engine.inputs import TaskSetRole
 from ..lb.metrics import MetricsSnapshot
 from ..shell import ShellResult
+from ..vocabulary import Status
 
 
 class ControlPort(Protocol):

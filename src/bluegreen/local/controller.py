@@ -35,7 +35,7 @@ from ..engine.actions import (
     WatchAlarms,
 )
 from ..engine.deployment import Deployment
-from ..engine.events import ALL_BLUE, Event, EventKind, LifecycleEvent, Status
+from ..engine.events import ALL_BLUE, Event, EventKind
 from ..engine.inputs import (
     ContinueRequested,
     HookFinished,
@@ -48,8 +48,10 @@ from ..engine.inputs import (
     Tick,
     ValidationResult,
 )
+from ..engine.rejections import RejectedInput
 from ..lb.target import TargetState
 from ..spec.config import BluegreenConfig
+from ..vocabulary import LifecycleEvent, Status
 from .alarms import watch_alarms
 from .clock import Clock
 from .control_port import ControlPort
@@ -120,7 +122,12 @@ class Controller:
         while True:
             item = await self.queue.get()
             await self.port.persist_input(self.deployment_id, inputs.to_dict(item))
-            for action in self.deployment.handle(item):
+            try:
+                actions = self.deployment.handle(item)
+            except RejectedInput as exc:  # a late probe, a continue while not waiting
+                self.port.record(self.event(EventKind.MESSAGE, f"ignored: {exc}"))
+                continue
+            for action in actions:
                 await self._perform(action)
                 if isinstance(action, Finished):
                     return action.status
@@ -269,13 +276,19 @@ class Controller:
             self.ready_reported = True
             self.submit(TaskSetReady(at=self.clock.now(), task_set=TaskSetRole.GREEN))
 
-    def green_task_exited(self, code: int) -> None:
-        """A task of green's group exited; before green is ready, often enough is a failure."""
+    def task_set_failed(self, role: TaskSetRole, why: str) -> None:
+        """A task could not be started at all: the set fails now, not at the install timeout."""
+        self.submit(TaskSetFailed(at=self.clock.now(), task_set=role, why=why))
+
+    def green_task_exited(self, code: int, output: str) -> None:
+        """A task of green's group exited; before green is ready, often enough is a failure.
+        `output` is the end of the task's log, named in the failure."""
         if self.ready_reported:
             return
         self.crashes += 1
         if self.crashes == CRASHES_BEFORE_FAILED:
-            why = f"tasks exited {self.crashes} times (last exit code {code}); see `bluegreen logs`"
+            last = f"last exit code {code}" + (f", last output: {output}" if output else "")
+            why = f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
             self.submit(TaskSetFailed(at=self.clock.now(), task_set=TaskSetRole.GREEN, why=why))
 
     def _note_target(self, address: str, state: TargetState) -> None:

@@ -23,7 +23,7 @@ from ..errors import BluegreenError
 from ..lb.load_balancer import loop_factory
 from ..spec.project import load_project
 from ..state_dir import DaemonInfo, StateDir
-from ..tasks.driver import driver_for
+from ..tasks.drivers import driver_for
 from .api import build_app
 from .service import LocalService
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
-from ..engine.events import Event, Status, Weights
+from ..engine.events import Event
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
 from ..spec.config import BluegreenConfig
@@ -56,11 +56,13 @@ class LocalPlatform:
                 yield Event.from_dict(sse.json())
 
     def status(self, deployment_id: str | None = None) -> DeploymentSummary:
-        return summary_from(self._call("GET", f"/api/deployments/{deployment_id or 'latest'}"))
+        return DeploymentSummary.from_dict(
+            self._call("GET", f"/api/deployments/{deployment_id or 'latest'}")
+        )
 
     def history(self, limit: int = 20) -> list[DeploymentSummary]:
         rows = self._call("GET", f"/api/deployments?limit={limit}")
-        return [summary_from(row) for row in rows]
+        return [DeploymentSummary.from_dict(row) for row in rows]
 
     def continue_deployment(self, deployment_id: str | None = None) -> None:
         self._call("POST", f"/api/deployments/{deployment_id or 'latest'}/continue", {})
@@ -119,19 +121,3 @@ def _raise_for(response: httpx.Response) -> None:
     if response.status_code == 400:
         raise UsageError(message)
     raise PlatformError(f"the local daemon refused: {message}")
-
-
-def summary_from(data: dict[str, Any]) -> DeploymentSummary:
-    weights = data.get("weights")
-    return DeploymentSummary(
-        deployment_id=data["deployment_id"],
-        status=Status(data["status"]),
-        revision=data["revision"],
-        platform=data["platform"],
-        created=data["created"],
-        ended=data.get("ended"),
-        weights=Weights(**weights) if weights else None,
-        message=data.get("message", ""),
-        rollback_of=data.get("rollback_of"),
-        details=data.get("details") or {},
-    )

@@ -14,10 +14,9 @@ import dataclasses
 from typing import Any
 
 from ..engine.deployment import Deployment, replay
-from ..engine.deployment_settings import AutoRollback, DeploymentSettings, ValidationSettings
-from ..engine.events import LifecycleEvent
+from ..engine.deployment_settings import DeploymentSettings, ValidationSettings
 from ..engine.inputs import from_dict
-from ..spec.config import ReadyAction
+from ..vocabulary import AutoRollback, LifecycleEvent, ReadyAction
 from .store import DeploymentRow, Store
 
 

@@ -24,16 +24,19 @@ from typing import Any
 
 from ..engine.actions import ListenerRole
 from ..engine.deployment import Deployment
-from ..engine.deployment_settings import DeploymentSettings
-from ..engine.events import ALL_BLUE, Event, EventKind, Status, Weights
+from ..engine.events import ALL_BLUE, Event, EventKind, Weights
 from ..engine.inputs import TaskSetRole
 from ..errors import PlatformError, UsageError
 from ..lb.load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
 from ..lb.metrics import MetricsSnapshot
 from ..shell import ShellResult, run_shell
 from ..spec.config import BluegreenConfig
+from ..spec.engine_settings import deployment_settings
+from ..spec.task_definition import TaskDefinition
 from ..tasks.driver import TaskDriver
 from ..tasks.runner import Runner, TaskSet
+from ..tasks.task_logs import tail
+from ..vocabulary import Status
 from .clock import SystemClock
 from .controller import Controller
 from .event_log import UNSTORED, EventLog
@@ -110,14 +113,15 @@ class LocalService:
 
     async def _restore_stable(self) -> None:
         """Serve the stable revision again, once its targets pass the health check anew."""
-        revision, taskdef = await self.store.call(_stable_taskdef)
-        if revision is None or taskdef is None:
+        revision, document = await self.store.call(_stable_taskdef)
+        if revision is None or document is None:
             return
+        taskdef = TaskDefinition.from_document(document)
         task_set = await self._launch(self.live_group, revision, taskdef)
         group = self.groups[self.live_group]
         try:
             async with asyncio.timeout(RESTORE_TIMEOUT):
-                await self._until_healthy(group, task_set.count)
+                await self._until_healthy(group, task_set)
         except TimeoutError:
             log.warning(
                 "%s: %d of %d targets healthy after %gs; serving it anyway",
@@ -129,11 +133,12 @@ class LocalService:
         self.live = task_set
         self.route({self.live_group: 100})
 
-    async def _until_healthy(self, group: TargetGroup, count: int) -> None:
-        """Wait on target state changes (not a polling sleep) until `count` are healthy."""
+    async def _until_healthy(self, group: TargetGroup, task_set: TaskSet) -> None:
+        """Wait on target state changes (not a polling sleep) until every task is healthy,
+        or the task set failed to start."""
         while True:
             self.health_changed.clear()
-            if group.healthy_count >= count:
+            if group.healthy_count >= task_set.count or task_set.failure is not None:
                 return
             await self.health_changed.wait()
 
@@ -151,7 +156,7 @@ class LocalService:
     # -- task sets and routing ---------------------------------------------------
 
     async def _launch(
-        self, group_name: str, revision: str, taskdef: Mapping[str, Any], count: int | None = None
+        self, group_name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
     ) -> TaskSet:
         """Start a task set whose tasks register in `group_name` as they come and go."""
         group = self.groups[group_name]
@@ -165,9 +170,17 @@ class LocalService:
             if target is not None:
                 self.track(asyncio.create_task(group.deregister(target)))
             if self.controller and group_name == self.green_group:
-                self.controller.green_task_exited(code)
+                self.controller.green_task_exited(code, tail(task.log_path))
 
-        task_set.on_start, task_set.on_exit = registered, exited
+        async def failed(why: str) -> None:
+            self.health_changed.set()  # a restore waiting for this set stops waiting
+            if self.controller:
+                role = TaskSetRole.GREEN if group_name == self.green_group else TaskSetRole.BLUE
+                self.controller.task_set_failed(role, why)
+            else:
+                log.error("task set %s of %s could not start: %s", group_name, revision, why)
+
+        task_set.on_start, task_set.on_exit, task_set.on_failure = registered, exited, failed
         await task_set.start()
         return task_set
 
@@ -206,9 +219,10 @@ class LocalService:
         await self.store.call(lambda store: store.append_input(deployment_id, payload))
 
     async def launch_green(self, revision: str, count: int) -> None:
-        taskdef = await self.store.call(lambda store: store.taskdef(revision))
-        if taskdef is None:
+        document = await self.store.call(lambda store: store.taskdef(revision))
+        if document is None:
             raise PlatformError(f"revision {revision} is not registered")
+        taskdef = TaskDefinition.from_document(document)
         self.green = await self._launch(self.green_group, revision, taskdef, count)
 
     def terminate(self, role: TaskSetRole) -> Coroutine[Any, Any, None]:
@@ -261,10 +275,12 @@ class LocalService:
         all_at_once: bool = False,
     ) -> str:
         self._refuse_if_busy()
+        # Typed here, at the API, so a document the runner can't run is refused now.
+        TaskDefinition.from_document(taskdef).container(config.service.container)
         revision = await self.store.call(lambda store: store.register_revision(taskdef))
         self._refuse_if_busy()  # another deploy may have begun while the store worked
         blue = self.live.revision if self.live else None
-        settings = DeploymentSettings.from_config(config, revision, blue)
+        settings = deployment_settings(config, revision, blue)
         if all_at_once:
             settings = dataclasses.replace(
                 settings, schedule=((0.0, 100),), config_name="all at once (rollback)"

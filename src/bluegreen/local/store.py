@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine.events import Event, Status
+from ..engine.events import Event
+from ..vocabulary import Status
 
 MIGRATIONS = (
     """

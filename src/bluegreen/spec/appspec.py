@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from .config import HOOKABLE_EVENTS
+from ..vocabulary import HOOKABLE
 
 if TYPE_CHECKING:
     from .project import Project
@@ -105,8 +105,8 @@ def _one_hookable_event(hook: dict[str, str]) -> dict[str, str]:
     if len(hook) != 1:
         raise ValueError("each hook is a map with exactly one lifecycle event")
     (event,) = hook
-    if event not in HOOKABLE_EVENTS:
-        expected = ", ".join(HOOKABLE_EVENTS)
+    if event not in HOOKABLE:
+        expected = ", ".join(HOOKABLE)
         raise ValueError(f"{event!r} is not a hookable event; expected one of {expected}")
     return hook
 

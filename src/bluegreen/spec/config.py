@@ -13,32 +13,19 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..vocabulary import HOOKABLE, AutoRollback, ReadyAction
 from .deployment_config import DEFAULT_CONFIG_NAME, DeploymentConfig, resolve_config
 from .duration import Duration
 
-HOOKABLE_EVENTS = (
-    "BeforeInstall",
-    "AfterInstall",
-    "AfterAllowTestTraffic",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-)
-
 
 def _hookable(event: str) -> str:
-    if event not in HOOKABLE_EVENTS:
-        expected = ", ".join(HOOKABLE_EVENTS)
+    if event not in HOOKABLE:
+        expected = ", ".join(HOOKABLE)
         raise ValueError(f"{event!r} is not a hookable lifecycle event; expected one of {expected}")
     return event
 
 
 HookEvent = Annotated[str, AfterValidator(_hookable)]
-
-AUTO_ROLLBACK_EVENTS = (
-    "DEPLOYMENT_FAILURE",
-    "DEPLOYMENT_STOP_ON_ALARM",
-    "DEPLOYMENT_STOP_ON_REQUEST",
-)
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -135,11 +122,6 @@ class AlarmsConfig(_Section):
     min_requests: Annotated[int, Field(ge=1)] = 20
 
 
-class ReadyAction(StrEnum):
-    CONTINUE = "CONTINUE_DEPLOYMENT"
-    STOP = "STOP_DEPLOYMENT"
-
-
 class DeploymentSection(_Section):
     config: DeploymentConfig = Field(default_factory=lambda: resolve_config(DEFAULT_CONFIG_NAME))
     ready_wait: Duration = 0.0
@@ -147,7 +129,7 @@ class DeploymentSection(_Section):
     termination_wait: Duration = 300.0
     install_timeout: Duration = 300.0
     hook_timeout: Duration = 300.0
-    auto_rollback: tuple[str, ...] = AUTO_ROLLBACK_EVENTS
+    auto_rollback: tuple[str, ...] = tuple(str(e) for e in AutoRollback)
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
 
     @field_validator("config", mode="before")
@@ -158,9 +140,10 @@ class DeploymentSection(_Section):
     @field_validator("auto_rollback")
     @classmethod
     def _auto_rollback(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [v for v in value if v not in AUTO_ROLLBACK_EVENTS]
+        expected = [str(e) for e in AutoRollback]
+        unknown = [v for v in value if v not in expected]
         if unknown:
-            raise ValueError(f"unknown event {unknown[0]!r}; expected {list(AUTO_ROLLBACK_EVENTS)}")
+            raise ValueError(f"unknown event {unknown[0]!r}; expected {expected}")
         return value
 
 

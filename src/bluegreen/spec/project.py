@@ -54,7 +54,7 @@ def load_project(directory: Path | str = ".", env: Mapping[str, str] | None = No
         raise SpecError(Problem(str(root), "", "not a directory"))
     environment = os.environ if env is None else env
     paths = (root / CONFIG_FILE, root / TASKDEF_FILE, appspec_path(root))
-    problems: list[Problem] = []
+    problems: list[Problem] = _one_appspec(root)
     config = _load_config(paths[0], environment, problems)
     taskdef = _read(paths[1], problems)
     appspec = _load_appspec(paths[2], problems)
@@ -73,6 +73,15 @@ def appspec_path(root: Path) -> Path:
         if (root / name).exists():
             return root / name
     return root / APPSPEC_FILES[0]
+
+
+def _one_appspec(root: Path) -> list[Problem]:
+    """Two AppSpecs side by side would leave the user guessing which one deploys."""
+    present = [root / name for name in APPSPEC_FILES if (root / name).exists()]
+    if len(present) < 2:
+        return []
+    names = " and ".join(str(path) for path in present)
+    return [Problem(str(present[1]), "", f"{names} both exist; keep one AppSpec")]
 
 
 def _read(path: Path, problems: list[Problem]) -> dict[str, Any] | None:

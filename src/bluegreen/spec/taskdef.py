@@ -72,10 +72,35 @@ def render_taskdef(
     rendered = placeholders.fill(register_input(project.taskdef))
     if placeholders.missing and not local_defaults:
         raise SpecError(placeholders.missing)
-    problems = check_taskdef(rendered, project.config, shown_as)
+    problems = check_taskdef(rendered, project.config, shown_as) or _image_problems(
+        rendered, shown_as, image
+    )
     if problems:
         raise SpecError(problems)
     return rendered
+
+
+# ECS's rule for ContainerDefinition.image: up to 255 letters, digits, hyphens,
+# underscores, colons, periods, forward slashes and number signs (and `@` for a
+# digest); botocore's model has no pattern for it, so a bad one would first be
+# refused by RegisterTaskDefinition, or on the local platform never at all.
+ECS_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_:./#@]{0,254}")
+
+
+def _image_problems(taskdef: Mapping[str, Any], shown_as: str, given: str | None) -> list[Problem]:
+    problems = []
+    for index, container in enumerate(taskdef.get("containerDefinitions", [])):
+        uri = container.get("image", "")
+        if ECS_IMAGE.fullmatch(uri):
+            continue
+        origin = " (from --image)" if given and uri == given else ""
+        shown = uri if len(uri) <= 80 else f"{uri[:77]}..."
+        message = (
+            f"{shown!r}{origin} is not an image ECS accepts: at most 255 letters, digits "
+            "and - _ : . / # @"
+        )
+        problems.append(Problem(shown_as, f"containerDefinitions[{index}].image", message))
+    return problems
 
 
 @dataclass
@@ -205,12 +230,3 @@ def _lb_problems(taskdef: dict[str, Any], config: BluegreenConfig, shown_as: str
         message = "the load-balanced container must be essential"
         problems.append(Problem(shown_as, f"containerDefinitions[{index}].essential", message))
     return problems
-
-
-def lb_container(taskdef: Mapping[str, Any], config: BluegreenConfig) -> dict[str, Any]:
-    """The container definition the load balancer sends traffic to."""
-    for container in taskdef.get("containerDefinitions", []):
-        if container.get("name") == config.service.container:
-            return dict(container)
-    problem = Problem("taskdef.json", "containerDefinitions", f"no {config.service.container!r}")
-    raise SpecError(problem)

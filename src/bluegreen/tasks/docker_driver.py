@@ -31,7 +31,7 @@ from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
 
 from ..errors import PlatformError
-from ..images.engine import connect, engine_answers
+from ..images.docker_engine import connect, engine_answers
 from .container_plan import ContainerPlan, plan_task
 from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
 
@@ -61,6 +61,7 @@ class DockerTask:
         self.task_id = spec.task_id
         self.host = "127.0.0.1"
         self.port = spec.host_port
+        self.log_path = spec.log_path
         self.spec = spec
         self.containers = containers
         self.executor = executor

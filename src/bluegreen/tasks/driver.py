@@ -4,7 +4,10 @@ The runner decides *what* runs and *when* (desired count, restarts with
 backoff, stop on termination); a driver only knows *how* to run one task:
 as a process group on this machine (`process_driver`) or as a container
 (`docker_driver`). Everything a driver needs is in `TaskSpec`, already
-rendered, so drivers never read the user's files.
+rendered and typed, so drivers never read the user's files. Which driver a
+project gets is `drivers.py`'s choice; this module holds only the interface
+the drivers implement, so that none of them imports the module that
+imports it.
 
 All methods are coroutines: the daemon runs everything in one asyncio loop,
 and a driver with a blocking client (the Docker SDK) wraps its calls in
@@ -13,14 +16,13 @@ and a driver with a blocking client (the Docker SDK) wraps its calls in
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..errors import PlatformError
-from ..spec.config import BluegreenConfig, LocalDriver, LocalNetwork
+from ..spec.config import LocalNetwork
+from ..spec.task_definition import ContainerDefinition
 
 LABEL_PROJECT = "bluegreen.project"
 LABEL_REVISION = "bluegreen.revision"
@@ -29,7 +31,7 @@ LABEL_TASK = "bluegreen.task"
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One task to start: the rendered container definitions plus where it listens.
+    """One task to start: the task definition's containers plus where it listens.
 
     `host_port` is a free port on 127.0.0.1 picked by the runner; the task
     must serve the load-balanced container's port there (a process gets it
@@ -41,8 +43,9 @@ class TaskSpec:
     task_id: str
     revision: str
     project_dir: Path
-    container_definitions: tuple[Mapping[str, Any], ...]
+    containers: tuple[ContainerDefinition, ...]
     container: str
+    """The load-balanced container's name."""
     container_port: int
     host_port: int
     env: Mapping[str, str]
@@ -51,7 +54,6 @@ class TaskSpec:
     workdir: Path | None
     log_path: Path
     stop_timeout: float
-    image: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     network: LocalNetwork = LocalNetwork.PUBLISH
     """`local.network`; only containers care: publish `container_port`, or share the host's."""
@@ -63,6 +65,8 @@ class RunningTask(Protocol):
     task_id: str
     host: str
     port: int
+    log_path: Path
+    """The task's output (every container's, for a Docker task)."""
 
     @property
     def alive(self) -> bool: ...
@@ -86,33 +90,3 @@ class TaskDriver(Protocol):
 
     async def cleanup_orphans(self, project_key: str) -> int:
         """Kill what a crashed daemon of this project left running; how many were found."""
-
-
-# name -> "module:class"; each class takes the project's state directory (.bluegreen/).
-DRIVERS = {
-    LocalDriver.PROCESS: "bluegreen.tasks.process_driver:ProcessDriver",
-    LocalDriver.DOCKER: "bluegreen.tasks.docker_driver:DockerDriver",
-}
-
-
-def driver_for(config: BluegreenConfig, state_dir: Path) -> TaskDriver:
-    """The driver `local.driver` asks for; `auto` is Docker when an engine answers."""
-    choice = config.local.driver
-    if choice is LocalDriver.AUTO:
-        choice = LocalDriver.DOCKER if _docker_answers() else LocalDriver.PROCESS
-    module_name, _, class_name = DRIVERS[choice].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise PlatformError(f"the {choice.value} driver is not available: {exc}") from exc
-    driver: TaskDriver = getattr(module, class_name)(state_dir)
-    return driver
-
-
-def _docker_answers() -> bool:
-    try:
-        docker_module = importlib.import_module("bluegreen.tasks.docker_driver")
-    except ImportError:
-        return False
-    answers: bool = docker_module.engine_answers()
-    return answers

@@ -6,6 +6,11 @@ SIGTERM to the group, SIGKILL after `stop_timeout`. A pid file per task in
 `.bluegreen/tasks/` lets a restarted daemon find and kill what a crashed
 one left behind; the task's environment carries its id, so a recycled pid
 is never mistaken for ours.
+
+A task gets the environment of whoever started the daemon (their PATH,
+their virtualenv) plus its task definition's: `python` or `gunicorn` in a
+command are the user's, never the ones beside bluegreen's own interpreter,
+which lack the user's packages.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from pathlib import Path
 
 from ..errors import PlatformError
@@ -28,6 +32,7 @@ class ProcessTask:
         self.task_id = spec.task_id
         self.host = "127.0.0.1"
         self.port = spec.host_port
+        self.log_path = spec.log_path
         self.process = process
         self.pid_file = pid_file
 
@@ -74,19 +79,22 @@ class ProcessDriver:
             )
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id, "PATH": _path()}
-        with spec.log_path.open("ab") as log:
-            process = await asyncio.create_subprocess_exec(
-                "/bin/sh",
-                "-c",
-                spec.command,
-                cwd=spec.workdir or spec.project_dir,
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
+        env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id}
+        try:
+            with spec.log_path.open("ab") as log:
+                process = await asyncio.create_subprocess_exec(
+                    "/bin/sh",
+                    "-c",
+                    spec.command,
+                    cwd=spec.workdir or spec.project_dir,
+                    env=env,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            raise PlatformError(f"task {spec.task_id} could not start: {exc}") from exc
         pid_file = self.pid_dir / f"{spec.task_id}.pid"
         pid_file.write_text(str(process.pid))
         return ProcessTask(spec, process, pid_file)
@@ -102,11 +110,6 @@ class ProcessDriver:
                     found += 1
             pid_file.unlink(missing_ok=True)
         return found
-
-
-def _path() -> str:
-    """Tools installed beside bluegreen (gunicorn in its virtualenv) come first."""
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
 def _is_our_group(pgid: int, task_id: str) -> bool:

@@ -4,8 +4,11 @@ Like an ECS service, a live task set restarts a task that exits, with
 exponential backoff so a crash loop costs little; it reports every start
 and exit to its owner (the controller registers and deregisters targets in
 the load balancer and decides when a crash loop means the set failed).
+A task the driver cannot start at all (no command, an image the engine
+can't pull, a directory that isn't there) is not retried: the set reports
+the driver's error at once, since the next attempt would fail the same way.
 The runner picks a free port per task and builds the `TaskSpec` from the
-rendered task definition; a driver runs it.
+typed task definition; a driver runs it.
 """
 
 from __future__ import annotations
@@ -14,17 +17,15 @@ import asyncio
 import contextlib
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import PlatformError
 from ..spec.config import BluegreenConfig
+from ..spec.task_definition import ContainerDefinition, TaskDefinition
 from .dockerfile import read_dockerfile
 from .driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, RunningTask, TaskDriver, TaskSpec
-
-ECS_DEFAULT_STOP_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,27 @@ class RestartPolicy:
 
 TaskCallback = Callable[[RunningTask], Awaitable[None]]
 ExitCallback = Callable[[RunningTask, int], Awaitable[None]]
+FailureCallback = Callable[[str], Awaitable[None]]
 
 
 class TaskSet:
     """The tasks of one revision: started together, restarted while live, stopped together."""
 
     def __init__(
-        self, name: str, revision: str, runner: Runner, taskdef: Mapping[str, Any], count: int
+        self, name: str, revision: str, runner: Runner, taskdef: TaskDefinition, count: int
     ) -> None:
         self.name = name
         self.revision = revision
         self.runner = runner
         self.taskdef = taskdef
+        self.container = runner.container(taskdef)
         self.count = count
         self.tasks: dict[int, RunningTask] = {}
         self.on_start: TaskCallback | None = None
         self.on_exit: ExitCallback | None = None
+        self.on_failure: FailureCallback | None = None
+        self.failure: str | None = None
+        """The driver's error when a task could not be started; no slot restarts after it."""
         self._loops: list[asyncio.Task[None]] = []
         self.live = False
 
@@ -70,16 +76,20 @@ class TaskSet:
         if deregister:
             for task in tasks:
                 await deregister(task)
-        timeout = self.runner.stop_timeout(self.taskdef)
+        timeout = self.container.stop_timeout
         await asyncio.gather(*(t.stop(timeout) for t in tasks), return_exceptions=True)
         await asyncio.gather(*self._loops, return_exceptions=True)
 
     async def _keep(self, slot: int) -> None:
         delay = self.runner.restart.first_delay
         loop = asyncio.get_running_loop()
-        while self.live:
+        while self.live and self.failure is None:
             started = loop.time()
-            task = await self.runner.start_task(self.revision, self.taskdef)
+            try:
+                task = await self.runner.start_task(self.revision, self.taskdef)
+            except PlatformError as exc:
+                await self._failed(str(exc))
+                return
             self.tasks[slot] = task
             if self.on_start:
                 await self.on_start(task)
@@ -93,6 +103,14 @@ class TaskSet:
                 delay = self.runner.restart.first_delay
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.runner.restart.max_delay)
+
+    async def _failed(self, why: str) -> None:
+        """Report the first start failure once; the other slots stop restarting too."""
+        if self.failure is not None:
+            return
+        self.failure = why
+        if self.on_failure:
+            await self.on_failure(why)
 
 
 class Runner:
@@ -112,33 +130,32 @@ class Runner:
         self.dockerfile = read_dockerfile(project_dir)
 
     def task_set(
-        self, name: str, revision: str, taskdef: Mapping[str, Any], count: int | None = None
+        self, name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
     ) -> TaskSet:
+        """A task set of `revision`; SpecError if it lacks the load-balanced container."""
         return TaskSet(name, revision, self, taskdef, count or self.config.service.desired_count)
 
-    async def start_task(self, revision: str, taskdef: Mapping[str, Any]) -> RunningTask:
+    async def start_task(self, revision: str, taskdef: TaskDefinition) -> RunningTask:
         return await self.driver.start(self.spec(revision, taskdef))
 
-    def spec(self, revision: str, taskdef: Mapping[str, Any]) -> TaskSpec:
+    def spec(self, revision: str, taskdef: TaskDefinition) -> TaskSpec:
         container = self.container(taskdef)
         task_id = f"{revision.replace(':', '-')}-{uuid.uuid4().hex[:8]}"
         port = free_port()
-        environment = {e["name"]: str(e["value"]) for e in container.get("environment", [])}
-        env = {**self.dockerfile.env, **environment, "PORT": str(port)}
+        env = {**self.dockerfile.env, **container.env, "PORT": str(port)}
         return TaskSpec(
             task_id=task_id,
             revision=revision,
             project_dir=self.project_dir,
-            container_definitions=tuple(taskdef.get("containerDefinitions", ())),
-            container=self.config.service.container,
+            containers=taskdef.container_definitions,
+            container=container.name,
             container_port=self.config.service.container_port,
             host_port=port,
             env=env,
             command=self.config.local.command or self.dockerfile.command,
             workdir=None,
             log_path=self.log_dir(revision) / f"{task_id}.log",
-            stop_timeout=self.stop_timeout(taskdef),
-            image=container.get("image"),
+            stop_timeout=container.stop_timeout,
             labels={
                 LABEL_PROJECT: str(self.project_dir),
                 LABEL_REVISION: revision,
@@ -147,16 +164,9 @@ class Runner:
             network=self.config.local.network,
         )
 
-    def container(self, taskdef: Mapping[str, Any]) -> Mapping[str, Any]:
-        name = self.config.service.container
-        for container in taskdef.get("containerDefinitions", ()):
-            if container.get("name") == name:
-                return dict(container)
-        raise PlatformError(f"the task definition has no container named {name!r}")
-
-    def stop_timeout(self, taskdef: Mapping[str, Any]) -> float:
-        timeout = self.container(taskdef).get("stopTimeout", ECS_DEFAULT_STOP_TIMEOUT)
-        return float(timeout)
+    def container(self, taskdef: TaskDefinition) -> ContainerDefinition:
+        """The load-balanced container (`service.container`)."""
+        return taskdef.container(self.config.service.container)
 
     def log_dir(self, revision: str) -> Path:
         return self.state_dir / "logs" / revision.replace(":", "-")

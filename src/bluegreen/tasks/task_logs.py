@@ -6,6 +6,7 @@ crashed or stopped platform are still there to read.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from ..errors import UsageError
 from ..state_dir import StateDir
 
 FOLLOW_POLL = 0.2
+TAIL_BYTES = 300
 
 
 def log_files(state: StateDir, revision: str | None) -> list[Path]:
@@ -28,6 +30,23 @@ def log_files(state: StateDir, revision: str | None) -> list[Path]:
         return []
     newest = max(folders, key=lambda f: f.stat().st_mtime)
     return sorted(newest.glob("*.log"))
+
+
+def tail(log_path: Path, limit: int = TAIL_BYTES) -> str:
+    """The last lines of a task's log, at most `limit` bytes, on one line for a message.
+
+    A line cut by the limit is left out; a log that isn't there (the task
+    never wrote one) has no lines.
+    """
+    try:
+        with log_path.open("rb") as log:
+            start = max(0, log.seek(0, os.SEEK_END) - limit)
+            log.seek(start)
+            data = log.read()
+    except FileNotFoundError:
+        return ""
+    lines = data.decode(errors="replace").strip().splitlines()
+    return " | ".join(lines[1:] if start and len(lines) > 1 else lines)
 
 
 def read_lines(files: list[Path], *, follow: bool) -> Iterator[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from bluegreen.errors import PlatformError
 from bluegreen.images import connect, engine_answers
 from bluegreen.spec.config import BluegreenConfig
-from bluegreen.tasks.driver import driver_for
+from bluegreen.tasks.drivers import driver_for
 
 
 def test_no_engine_names_the_socket_and_how_to_fix(
