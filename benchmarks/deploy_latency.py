@@ -23,9 +23,10 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from servers import free_port
+from servers import cpu_seconds, free_port
 from wrk import WrkResult, run_wrk
 
 CLIENT_CPU = "1"
@@ -114,13 +115,27 @@ class Daemon:
         self.cli("deploy", "--set", f"APP_VERSION=v{self.versions}")
 
     @property
+    def pid(self) -> int:
+        return int(json.loads((self.root / ".bluegreen" / "daemon.json").read_text())["pid"])
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.prod_port}/"
 
 
-def measure(daemon: Daemon, seconds: float, deploying: bool) -> tuple[WrkResult, float]:
-    """wrk for `seconds`; with `deploying`, a deployment starts a second in.
-    Returns wrk's result and how long the deployment took (0 without one)."""
+@dataclass(frozen=True)
+class Sample:
+    result: WrkResult
+    cpu: float  # the daemon's and its tasks' CPU seconds during the load
+    took: float  # how long the deployment took (0: none)
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu / max(self.result.requests, 1)
+
+
+def measure(daemon: Daemon, seconds: float, deploying: bool) -> Sample:
+    """wrk for `seconds`; with `deploying`, a deployment starts a second in."""
     took = [0.0]
 
     def deploy() -> None:
@@ -129,36 +144,42 @@ def measure(daemon: Daemon, seconds: float, deploying: bool) -> tuple[WrkResult,
         took[0] = time.monotonic() - started
 
     timer = threading.Timer(1.0, deploy) if deploying else None
+    before = cpu_seconds(daemon.pid)
     if timer:
         timer.start()
     result = run_wrk(daemon.url, connections=64, seconds=seconds, cpu=CLIENT_CPU)
+    cpu = cpu_seconds(daemon.pid) - before
     if timer:
         timer.join()
     if deploying and took[0] + 1.0 > seconds:
         print(f"  note: the deployment ({took[0]:.1f} s) outlasted the load", flush=True)
-    return result, took[0]
+    return Sample(result, cpu, took[0])
 
 
-def render(pairs: list[tuple[WrkResult, WrkResult, float]], args: argparse.Namespace) -> str:
+def render(pairs: list[tuple[Sample, Sample]], args: argparse.Namespace) -> str:
     lines = [
         "# Latency during a deployment",
         "",
         f"`python benchmarks/deploy_latency.py --pairs {args.pairs} --seconds {args.seconds:g}`"
         f" ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}): wrk -c64 through the"
-        " production listener of the real daemon, two nginx tasks, linear 20 %/1 s.",
+        " production listener of the real daemon, two nginx tasks, linear 20 %/1 s."
+        " Each cell: steady / deploying.",
         "",
-        "| pair | steady p99 | deploying p99 | p99 ratio | steady req/s | deploying req/s"
-        " | throughput ratio | failed | deploy took |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| pair | p99 | p99 ratio | req/s | throughput ratio"
+        " | daemon+tasks CPU per 1k requests | failed | deploy took |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     p99_ratios, rps_ratios = [], []
-    for number, (steady, deploying, took) in enumerate(pairs, start=1):
-        p99_ratios.append(deploying.p99 / steady.p99)
-        rps_ratios.append(deploying.rps / steady.rps)
+    for number, (steady, deploying) in enumerate(pairs, start=1):
+        calm, busy = steady.result, deploying.result
+        p99_ratios.append(busy.p99 / calm.p99)
+        rps_ratios.append(busy.rps / calm.rps)
         lines.append(
-            f"| {number} | {steady.p99 * 1e3:.2f} ms | {deploying.p99 * 1e3:.2f} ms"
-            f" | {p99_ratios[-1]:.2f}x | {steady.rps:.0f} | {deploying.rps:.0f}"
-            f" | {rps_ratios[-1]:.2f}x | {steady.failed} / {deploying.failed} | {took:.1f} s |"
+            f"| {number} | {calm.p99 * 1e3:.2f} / {busy.p99 * 1e3:.2f} ms"
+            f" | {p99_ratios[-1]:.2f}x | {calm.rps:.0f} / {busy.rps:.0f}"
+            f" | {rps_ratios[-1]:.2f}x"
+            f" | {steady.cpu_per_request * 1e6:.0f} / {deploying.cpu_per_request * 1e6:.0f} ms"
+            f" | {calm.failed} / {busy.failed} | {deploying.took:.1f} s |"
         )
     lines += [
         "",
@@ -185,7 +206,7 @@ def main() -> None:
                 print(f"pair {pair + 1} of {args.pairs} ...", flush=True)
                 order = (False, True) if pair % 2 == 0 else (True, False)
                 runs = {deploying: measure(daemon, args.seconds, deploying) for deploying in order}
-                pairs.append((runs[False][0], runs[True][0], runs[True][1]))
+                pairs.append((runs[False], runs[True]))
         finally:
             daemon.cli("down")
     text = render(pairs, args)
