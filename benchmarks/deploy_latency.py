@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from servers import cpu_seconds, free_port
+from servers import free_port, own_cpu_seconds
 from wrk import WrkResult, run_wrk
 
 CLIENT_CPU = "1"
@@ -126,7 +126,7 @@ class Daemon:
 @dataclass(frozen=True)
 class Sample:
     result: WrkResult
-    cpu: float  # the daemon's and its tasks' CPU seconds during the load
+    cpu: float  # the daemon's own CPU seconds during the load (its tasks come and go)
     took: float  # how long the deployment took (0: none)
 
     @property
@@ -144,11 +144,11 @@ def measure(daemon: Daemon, seconds: float, deploying: bool) -> Sample:
         took[0] = time.monotonic() - started
 
     timer = threading.Timer(1.0, deploy) if deploying else None
-    before = cpu_seconds(daemon.pid)
+    before = own_cpu_seconds(daemon.pid)
     if timer:
         timer.start()
     result = run_wrk(daemon.url, connections=64, seconds=seconds, cpu=CLIENT_CPU)
-    cpu = cpu_seconds(daemon.pid) - before
+    cpu = own_cpu_seconds(daemon.pid) - before
     if timer:
         timer.join()
     if deploying and took[0] + 1.0 > seconds:
@@ -166,7 +166,7 @@ def render(pairs: list[tuple[Sample, Sample]], args: argparse.Namespace) -> str:
         " Each cell: steady / deploying.",
         "",
         "| pair | p99 | p99 ratio | req/s | throughput ratio"
-        " | daemon+tasks CPU per 1k requests | failed | deploy took |",
+        " | daemon CPU per 1k requests | failed | deploy took |",
         "|---|---|---|---|---|---|---|---|",
     ]
     p99_ratios, rps_ratios = [], []
