@@ -2,9 +2,10 @@
 
 Each prints its section of BENCHMARKS.md; `make bench BENCH_ARGS=--write`
 writes them into the file, which is never rewritten unless asked. The load
-balancer benchmarks need wrk and nginx (the backend), and HAProxy for the
-comparison they are judged by; without them they say what is missing and
-how to install it: benchmarks are not tests.
+balancer benchmark needs wrk and nginx (the backend), and HAProxy for the
+comparison it is judged by; the deployment benchmark (`deploy_latency.py`:
+the real daemon over nginx tasks) needs wrk and nginx. Without them they
+say what is missing and how to install it: benchmarks are not tests.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ COMPARED = ("haproxy",)
 INSTALL = "make bench-tools (apt-get install haproxy wrk nginx-light)"
 
 
-NEEDS_TOOLS = ("lb.py",)
+NEEDS_TOOLS = ("lb.py", "deploy_latency.py")
 EVERY_TOOL_FREE = ("snapshot.py",)
 
 

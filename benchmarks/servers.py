@@ -40,15 +40,22 @@ def wait_listening(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (all its threads), without its children."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its descendants (nginx workers)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return 0.0
-    own = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return own + sum(cpu_seconds(int(child)) for child in children)
+    return own_cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
 
 
 class Server:

@@ -182,6 +182,7 @@ class LoadGenerator:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(2)]
 
     def __enter__(self) -> LoadGenerator:
@@ -220,6 +221,13 @@ class LoadGenerator:
                 self.failures.append(failure)
             if version:
                 self.versions[version] += 1
+            self._answered.notify_all()
+
+    def wait_for_answers(self, count: int, timeout: float = 30.0) -> None:
+        """Block until `count` requests got an answer (a load, not a time, to judge by)."""
+        with self._answered:
+            if not self._answered.wait_for(lambda: self.results.total() >= count, timeout):
+                raise AssertionError(f"only {self.results.total()} answers in {timeout:g}s")
 
     def assert_no_failures(self) -> None:
         assert self.results["ok"] > 20, f"too little load to say anything: {self.results}"

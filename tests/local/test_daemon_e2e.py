@@ -42,7 +42,7 @@ def test_sigkill_mid_deployment_recovers_the_stable_revision(
     assert "started" in project.cli("up").stdout
     assert not [p for p in task_pids if pid_alive(p)], "the dead daemon's tasks still run"
     with LoadGenerator(project.prod_url) as load:
-        time.sleep(1)
+        load.wait_for_answers(100)
     load.assert_no_failures()
     assert set(load.versions) == {"v1"}
     history = project.cli("history", "--output", "json").stdout

@@ -4,10 +4,11 @@ import asyncio
 import time
 from pathlib import Path
 
-from bluegreen.lb.metrics import MetricsSnapshot
 from bluegreen.local.alarms import breached
 from bluegreen.shell import hook_environment, run_shell
 from bluegreen.spec.config import AlarmsConfig
+
+from .fake_port import metrics as snapshot
 
 
 def test_hook_sees_the_deployment_and_its_output_is_kept(tmp_path: Path) -> None:
@@ -27,28 +28,12 @@ def test_hook_timeout_kills_its_whole_group(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10
 
 
-def snapshot(requests: int, errors: int, p99: float | None = 0.01) -> MetricsSnapshot:
-    return MetricsSnapshot(
-        window=1.0,
-        requests=requests,
-        errors_5xx=errors,
-        proxy_errors=0,
-        error_rate=errors / requests if requests else 0.0,
-        p50=None,
-        p90=None,
-        p99=p99,
-        in_flight=0,
-        bytes_in=0,
-        bytes_out=0,
-    )
-
-
 def test_alarms_need_enough_requests_and_a_crossed_threshold() -> None:
     config = AlarmsConfig(error_rate=0.1, p99=0.5, window=1.0, min_requests=10)
-    assert breached(config, snapshot(5, 5)) is None
-    assert breached(config, snapshot(100, 10)) is None
-    alarm = breached(config, snapshot(100, 11))
+    assert breached(config, snapshot(5, 5), 1.0) is None
+    assert breached(config, snapshot(100, 10), 1.0) is None
+    alarm = breached(config, snapshot(100, 11), 1.0)
     assert alarm is not None and alarm.name == "error_rate"
-    slow = breached(config, snapshot(100, 0, p99=0.9))
+    slow = breached(config, snapshot(100, 0, p99=0.9), 1.0)
     assert slow is not None and slow.name == "p99" and "900ms" in slow.detail
-    assert breached(AlarmsConfig(), snapshot(100, 100)) is None
+    assert breached(AlarmsConfig(), snapshot(100, 100), 1.0) is None

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 from bluegreen.engine.events import Event, EventKind
 from bluegreen.local.store import MIGRATIONS, Store
+from bluegreen.local.store_thread import StoreThread
 from bluegreen.vocabulary import Status
 
 
@@ -50,3 +53,42 @@ def test_schema_is_versioned_and_uses_wal(tmp_path: Path) -> None:
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+def test_the_store_thread_keeps_order_reports_failures_and_never_blocks_the_loop(
+    tmp_path: Path,
+) -> None:
+    failures: list[tuple[str, BaseException]] = []
+
+    async def main() -> None:
+        writer = StoreThread(
+            Store(tmp_path / "state.db"), lambda what, e: failures.append((what, e))
+        )
+        writer.start()
+        revision = await writer.call(lambda s: s.register_revision({"family": "web"}))
+        writer.write("deployment", lambda s: s.create_deployment("d-1", revision, None, {}))
+        writer.write("bad update", lambda s: s.update_deployment("d-1", colour="blue"))
+        writer.write("status", lambda s: s.update_deployment("d-1", status="InProgress"))
+        row = await writer.call(lambda s: s.deployment("d-1"))  # sees every write before it
+        assert row is not None and row.status is Status.IN_PROGRESS
+
+        # A job that waits for the loop: it finishes only if the loop keeps running.
+        released = threading.Event()
+        held = asyncio.ensure_future(writer.call(lambda s: released.wait(5)))
+        await asyncio.sleep(0)
+        released.set()
+        assert await held is True
+
+        written: list[int] = []
+        writer.write("event", lambda s: s.append_event(event_of("hello")), written.append)
+        await writer.close()  # finishes what was queued first
+        assert written == [1]
+
+    asyncio.run(main())
+    assert [what for what, _ in failures] == ["bad update"]
+    assert "colour" in str(failures[0][1])
+    assert list(Store(tmp_path / "state.db").events("d-1")) == [(1, event_of("hello"))]
+
+
+def event_of(message: str) -> Event:
+    return Event(2.0, "d-1", EventKind.MESSAGE, Status.IN_PROGRESS, message)

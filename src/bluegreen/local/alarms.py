@@ -8,22 +8,20 @@ Too few requests in the window say nothing either (`min_requests`).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 from ..engine.inputs import Alarm
 from ..lb.metrics import MetricsSnapshot
 from ..spec.config import AlarmsConfig
+from .clock import Clock
 
 Feed = Callable[[Alarm], Awaitable[None]]
 Snapshot = Callable[[float], MetricsSnapshot]
 
 
-def breached(config: AlarmsConfig, snapshot: MetricsSnapshot) -> Alarm | None:
+def breached(config: AlarmsConfig, snapshot: MetricsSnapshot, now: float) -> Alarm | None:
     if snapshot.requests < config.min_requests:
         return None
-    now = time.time()
     if config.error_rate is not None and snapshot.error_rate > config.error_rate:
         detail = (
             f"green 5xx rate {snapshot.error_rate:.1%} over {snapshot.window:g}s "
@@ -36,13 +34,15 @@ def breached(config: AlarmsConfig, snapshot: MetricsSnapshot) -> Alarm | None:
     return None
 
 
-async def watch_alarms(config: AlarmsConfig, snapshot: Snapshot, feed: Feed, every: float) -> None:
+async def watch_alarms(
+    config: AlarmsConfig, snapshot: Snapshot, feed: Feed, every: float, clock: Clock
+) -> None:
     """Poll until an alarm fires or the controller cancels the watch."""
     if config.error_rate is None and config.p99 is None:
         return
     while True:
-        alarm = breached(config, snapshot(config.window))
+        alarm = breached(config, snapshot(config.window), clock.now())
         if alarm:
             await feed(alarm)
             return
-        await asyncio.sleep(every)
+        await clock.sleep_until(clock.now() + every)

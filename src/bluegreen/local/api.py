@@ -23,7 +23,7 @@ from ..engine.events import EventKind, Weights
 from ..errors import PlatformError, SpecError, UsageError
 from ..platform import DeploymentSummary
 from ..spec.config import BluegreenConfig
-from .controller import Controller
+from .event_log import UNSTORED
 from .service import LocalService
 from .store import DeploymentRow
 
@@ -95,60 +95,40 @@ def summary(row: DeploymentRow) -> dict[str, Any]:
     ).to_dict()
 
 
-def _row(request: web.Request) -> DeploymentRow:
-    wanted = request.match_info["id"]
-    row = request.app[SERVICE].store.deployment(None if wanted == "latest" else wanted)
-    if row is None:
-        raise UsageError(
-            f"no deployment {wanted!r}" if wanted != "latest" else "no deployments yet"
-        )
-    return row
-
-
-def _in_flight(request: web.Request) -> Controller:
-    """The deployment in flight, if it is the one asked for (`latest`: whichever)."""
-    row = _row(request)
-    controller = request.app[SERVICE].controller
-    wanted = request.match_info["id"]
-    if controller is None or wanted not in ("latest", controller.deployment_id):
-        raise UsageError(f"no deployment in flight: {row.id} is {row.status.value}")
-    return controller
-
-
 async def history(request: web.Request) -> web.Response:
     limit = int(request.query.get("limit", "20"))
-    rows = request.app[SERVICE].store.deployments(limit)
+    rows = await request.app[SERVICE].history(limit)
     return web.json_response([summary(r) for r in rows])
 
 
 async def status(request: web.Request) -> web.Response:
-    return web.json_response(summary(_row(request)))
+    row = await request.app[SERVICE].status(request.match_info["id"])
+    return web.json_response(summary(row))
 
 
 async def deploy(request: web.Request) -> web.Response:
     body = await request.json()
     config = BluegreenConfig.model_validate(body["config"])
-    deployment_id = request.app[SERVICE].deploy(body["taskdef"], config)
+    deployment_id = await request.app[SERVICE].deploy(body["taskdef"], config)
     return web.json_response({"deployment_id": deployment_id}, status=201)
 
 
 async def continue_deployment(request: web.Request) -> web.Response:
-    controller = _in_flight(request)
-    controller.request_continue()
-    return web.json_response({"deployment_id": controller.deployment_id})
+    deployment_id = await request.app[SERVICE].continue_deployment(request.match_info["id"])
+    return web.json_response({"deployment_id": deployment_id})
 
 
 async def stop(request: web.Request) -> web.Response:
     body = await request.json() if request.can_read_body else {}
-    controller = _in_flight(request)
-    controller.request_stop(rollback=body.get("rollback"))
-    return web.json_response({"deployment_id": controller.deployment_id})
+    service = request.app[SERVICE]
+    deployment_id = await service.stop(request.match_info["id"], body.get("rollback"))
+    return web.json_response({"deployment_id": deployment_id})
 
 
 async def rollback(request: web.Request) -> web.Response:
     body = await request.json()
     config = BluegreenConfig.model_validate(body["config"])
-    deployment_id = request.app[SERVICE].rollback(config, body.get("to"))
+    deployment_id = await request.app[SERVICE].rollback(config, body.get("to"))
     return web.json_response({"deployment_id": deployment_id})
 
 
@@ -163,29 +143,30 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    text = request.app[SERVICE].lb.metrics_text()
+    text = request.app[SERVICE].metrics_text()
     return web.Response(body=text, content_type="text/plain")
 
 
 async def events(request: web.Request) -> web.StreamResponse:
     """The deployment's log from `after`, then (with `follow`) live until it ends."""
     service = request.app[SERVICE]
-    row = _row(request)
+    row = await service.status(request.match_info["id"])
     follow = request.query.get("follow") == "1"
     last = int(request.query.get("after", "0"))
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    with service.subscription(row.id) as queue:
-        for seq, event in service.store.events(row.id, last):
+    with service.events.subscription(row.id) as queue:
+        logged, ended = await service.events.since(row.id, last)
+        for seq, event in logged:
             await _send(response, seq, event.to_dict())
             last = seq
-        current = service.store.deployment(row.id)
-        ended = current is None or current.status.terminal
         while follow and not ended:
             seq, event = await queue.get()
-            if seq > last:
+            if seq == UNSTORED:  # a warning the store could not keep: no id to resume from
+                await response.write(f"data: {json.dumps(event.to_dict())}\n\n".encode())
+            elif seq > last:
                 await _send(response, seq, event.to_dict())
                 last = seq
             ended = event.kind is EventKind.STATUS and event.status.terminal

@@ -1,12 +1,14 @@
 """The engine driver: performs one deployment's actions and feeds results back.
 
-The engine (`engine.Deployment`) decides; this performs. Inputs arrive from
-many places at once (health changes, task exits, hook processes, probes,
-timers, the API) and go through one queue, so the engine sees them one at a
-time, in order, and each is written to the store *before* it is handled:
-the recorded inputs replay into the same deployment. Slow actions (hooks,
-validation, alarms, draining a task set) run as background tasks that
-report back through the same queue.
+The engine (`engine.Deployment`) decides; this performs, through a narrow
+`ControlPort` (task sets, listeners, the store, hooks) and a `Clock`, so it
+knows nothing of the service behind them and its unit tests need neither.
+Inputs arrive from many places at once (health changes, task exits, hook
+processes, probes, timers, the API) and go through one queue, so the engine
+sees them one at a time, in order, and each is written to the store *before*
+it is handled: the recorded inputs replay into the same deployment. Slow
+actions (hooks, validation, alarms, draining a task set) run as background
+tasks that report back through the same queue.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engine import inputs
 from ..engine.actions import (
@@ -33,7 +34,7 @@ from ..engine.actions import (
     WatchAlarms,
 )
 from ..engine.deployment import Deployment
-from ..engine.events import Event, EventKind
+from ..engine.events import ALL_BLUE, Event, EventKind
 from ..engine.inputs import (
     ContinueRequested,
     HookFinished,
@@ -48,16 +49,13 @@ from ..engine.inputs import (
 )
 from ..engine.rejections import RejectedInput
 from ..gate import Coordinates, GatePlan, Outcome, run_async
-from ..lb.load_balancer import Target, TargetState
-from ..shell import hook_environment, run_shell
+from ..lb.target import TargetState
+from ..shell import hook_environment
 from ..spec.config import BluegreenConfig
-from ..tasks.runner import TaskSet
-from ..tasks.task_logs import tail
-from ..vocabulary import Status
+from ..vocabulary import LifecycleEvent, Status
 from .alarms import watch_alarms
-
-if TYPE_CHECKING:
-    from .service import LocalService
+from .clock import Clock
+from .control_port import ControlPort
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +66,18 @@ HOOK_DETAIL_LIMIT = 2000
 
 class Controller:
     def __init__(
-        self, service: LocalService, deployment: Deployment, config: BluegreenConfig, green: str
+        self, port: ControlPort, clock: Clock, deployment: Deployment, config: BluegreenConfig
     ) -> None:
-        self.service = service
+        self.port = port
+        self.clock = clock
         self.deployment = deployment
         self.config = config
-        self.green_group = green
-        self.blue_group = service.live_group
-        self.green_set: TaskSet | None = None
         self.queue: asyncio.Queue[Input] = asyncio.Queue()
         self.background: set[asyncio.Task[Any]] = set()
         self.validation: asyncio.Task[Any] | None = None
         self.alarms: asyncio.Task[Any] | None = None
+        self.green_count: int | None = None  # set once green's tasks are launched
+        self.green_terminated = False
         self.crashes = 0
         self.ready_reported = False
         self.loop_task: asyncio.Task[None] | None = None
@@ -88,10 +86,11 @@ class Controller:
     def deployment_id(self) -> str:
         return self.deployment.deployment_id
 
-    def begin(self) -> None:
-        self.submit(Started(at=time.time()))
-        self.loop_task = asyncio.create_task(self._run())
-        self.service.track(self.loop_task)
+    def begin(self) -> asyncio.Task[None]:
+        """Start driving; the task ends once the deployment is over and settled."""
+        self.submit(Started(at=self.clock.now()))
+        self.loop_task = asyncio.create_task(self._run(), name=f"controller-{self.deployment_id}")
+        return self.loop_task
 
     def submit(self, item: Input) -> None:
         self.queue.put_nowait(item)
@@ -101,39 +100,50 @@ class Controller:
         self.submit(item)
 
     def request_continue(self) -> None:
-        self.submit(ContinueRequested(at=time.time()))
+        self.submit(ContinueRequested(at=self.clock.now()))
 
     def request_stop(self, rollback: bool | None) -> None:
-        self.submit(StopRequested(at=time.time(), rollback=rollback))
+        self.submit(StopRequested(at=self.clock.now(), rollback=rollback))
 
     async def _run(self) -> None:
         try:
             status = await self._drive()
         except Exception as exc:
             log.exception("deployment %s: the controller failed", self.deployment_id)
-            status = await self._fail(f"controller error: {exc!r}")
-        self.service.finished(self, status)
-        await self._settle()
+            status = self._fail(f"controller error: {exc!r}")
+        green_left = self.green_count is not None and not self.green_terminated
+        try:
+            self.port.finished(self.deployment_id, status, green_left)
+        finally:
+            await self._settle()
 
     async def _drive(self) -> Status:
         while True:
             item = await self.queue.get()
-            self.service.store.append_input(self.deployment_id, inputs.to_dict(item))
+            await self.port.persist_input(self.deployment_id, inputs.to_dict(item))
             try:
                 actions = self.deployment.handle(item)
             except RejectedInput as exc:  # a late probe, a continue while not waiting
-                self.service.record(self._event(EventKind.MESSAGE, f"ignored: {exc}"))
+                self.port.record(self.event(EventKind.MESSAGE, f"ignored: {exc}"))
                 continue
             for action in actions:
                 await self._perform(action)
                 if isinstance(action, Finished):
                     return action.status
 
-    async def _fail(self, why: str) -> Status:
-        """A bug, not a verdict: put traffic back on blue, drop green, record Failed."""
-        self.service.route({self.blue_group: 100})
-        self._terminate(TaskSetRole.GREEN)
-        self.service.record(self._event(EventKind.STATUS, why, status=Status.FAILED))
+    def _fail(self, why: str) -> Status:
+        """A bug, not a verdict: put traffic back on blue, drop green, record Failed.
+        The port may be what failed, so each step is tried even if one before fails."""
+        steps = (
+            lambda: self.port.set_weights(ALL_BLUE),
+            lambda: self._terminate(TaskSetRole.GREEN),
+            lambda: self.port.record(self.event(EventKind.STATUS, why, status=Status.FAILED)),
+        )
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                log.exception("deployment %s: undoing after the failure failed", self.deployment_id)
         return Status.FAILED
 
     async def _settle(self) -> None:
@@ -146,7 +156,7 @@ class Controller:
 
     async def abandon(self, why: str) -> None:
         """The daemon is going down: stop as a request would, wait for the rollback."""
-        self.service.record(self._event(EventKind.MESSAGE, f"stopping: {why}"))
+        self.port.record(self.event(EventKind.MESSAGE, f"stopping: {why}"))
         self.request_stop(rollback=True)
         if self.loop_task:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -157,10 +167,9 @@ class Controller:
     async def _perform(self, action: Action) -> None:
         match action:
             case Record(event):
-                self.service.record(event)
+                self.port.record(event)
             case SetWeights(listener, weights):
-                split = {self.green_group: weights.green, self.blue_group: weights.blue}
-                self.service.route(split, listener)
+                self.port.set_weights(weights, listener)
             case LaunchTaskSet(task_set, revision, count):
                 await self._launch(task_set, revision, count)
             case TerminateTaskSet(task_set):
@@ -186,96 +195,107 @@ class Controller:
         return task
 
     async def _launch(self, role: TaskSetRole, revision: str, count: int) -> None:
-        taskdef = self.service.task_definition(revision)
-        if taskdef is None or role is not TaskSetRole.GREEN:
-            self.submit(TaskSetFailed(time.time(), role, f"cannot launch {role} {revision}"))
+        """A launch the port refuses is green failing, reported as the engine expects."""
+        try:
+            if role is not TaskSetRole.GREEN:
+                raise ValueError("only green is launched by a deployment")
+            await self.port.launch_green(revision, count)
+        except Exception as exc:
+            log.warning("deployment %s: cannot launch %s: %s", self.deployment_id, role, exc)
+            why = f"cannot launch {role} {revision}: {exc}"
+            self.submit(TaskSetFailed(self.clock.now(), role, why))
             return
-        self.green_set = await self.service.launch(self.green_group, revision, taskdef, count)
+        self.green_count = count
+        self._check_ready()
 
     def _terminate(self, role: TaskSetRole) -> None:
         if role is TaskSetRole.GREEN:
-            task_set, group = self.green_set, self.green_group
-        else:
-            task_set, group = self.service.live, self.blue_group
-        if task_set is not None:
-            self._spawn(f"terminate-{role}", self.service.terminate(task_set, group))
+            if self.green_count is None or self.green_terminated:
+                return
+            self.green_terminated = True
+        self._spawn(f"terminate-{role}", self.port.terminate(role))
 
     async def _wake_at(self, at: float) -> None:
-        await asyncio.sleep(max(0.0, at - time.time()))
-        self.submit(Tick(at=max(time.time(), at)))
+        await self.clock.sleep_until(at)
+        self.submit(Tick(at=max(self.clock.now(), at)))
 
-    async def _hook(self, event: Any, timeout: float) -> None:
-        result = await run_shell(
-            self.config.hooks[str(event)].command,
-            cwd=self.service.project_dir,
-            env=self._environment(str(event)),
-            timeout=timeout,
-        )
-        detail = f"{result.detail}\n{result.output.strip()[-HOOK_DETAIL_LIMIT:]}".strip()
-        self.submit(HookFinished(at=time.time(), event=event, ok=result.ok, detail=detail))
+    async def _hook(self, event: LifecycleEvent, timeout: float) -> None:
+        command = self.config.hooks[str(event)].command
+        result = await self.port.run_hook(command, self._environment(str(event)), timeout)
+        detail = f"{result.detail}\n{result.output}".strip()[-HOOK_DETAIL_LIMIT:]
+        self.submit(HookFinished(at=self.clock.now(), event=event, ok=result.ok, detail=detail))
 
     def _environment(self, event: str) -> dict[str, str]:
-        local = self.service.config.local
+        revision = self.deployment.settings.revision
         return hook_environment(
-            self.deployment_id,
-            event,
-            self.deployment.settings.revision,
-            f"http://127.0.0.1:{local.prod_port}",
-            f"http://127.0.0.1:{local.test_port}",
+            self.deployment_id, event, revision, self.port.prod_url, self.port.test_url
         )
 
     async def _validate(self, action: StartValidation) -> None:
         """The shared gate (the same plan as on AWS, from the same bluegreen.toml);
         the engine's StartValidation comes from that config too."""
-        local = self.service.config.local
-        test_url = f"http://127.0.0.1:{local.test_port}"
-        plan = GatePlan.from_config(self.config, self.service.project_dir, test_url)
+        plan = GatePlan.from_config(self.config, self.port.project_dir, self.port.test_url)
         assert plan is not None, "the local test listener always exists"
-        prod_url = f"http://127.0.0.1:{local.prod_port}"
         revision = self.deployment.settings.revision
-        where = Coordinates(self.deployment_id, revision, prod_url, test_url)
+        where = Coordinates(self.deployment_id, revision, self.port.prod_url, self.port.test_url)
         await run_async(plan, where, self._feed_validation)
 
     async def _feed_validation(self, outcome: Outcome) -> None:
-        item = ValidationResult(outcome.at, outcome.ok, outcome.detail, final=outcome.final)
-        await self.feed(item)
+        """A probe's result, timed by the controller's clock like every other input."""
+        at = self.clock.now()
+        self.submit(ValidationResult(at, outcome.ok, outcome.detail, final=outcome.final))
 
     def _watch_alarms(self, on: bool) -> None:
         if self.alarms:
             self.alarms.cancel()
             self.alarms = None
         if on:
-            metrics = self.service.groups[self.green_group].metrics
-            watch = watch_alarms(
-                self.config.deployment.alarms, metrics.snapshot, self.feed, ALARM_POLL
-            )
+            alarms = self.config.deployment.alarms
+            watch = watch_alarms(alarms, self.port.green_metrics, self.feed, ALARM_POLL, self.clock)
             self.alarms = self._spawn("alarms", watch)
 
     # -- what the service reports -----------------------------------------------------
 
-    def target_changed(self, target: Target, state: TargetState) -> None:
-        if target.group != self.green_group or self.green_set is None:
+    def green_target_changed(self, address: str, state: TargetState) -> None:
+        """A target of green's group changed state (the service filters by group)."""
+        if self.green_count is None:
             return
-        self._note_target(target, state)
-        if not self.ready_reported and self._healthy_green() >= self.green_set.count:
+        self._note_target(address, state)
+        if not self.ready_reported:
+            self._check_ready()
+        elif state is TargetState.UNHEALTHY:
+            why = f"target {address} turned unhealthy"
+            self.submit(TaskSetFailed(at=self.clock.now(), task_set=TaskSetRole.GREEN, why=why))
+
+    def _check_ready(self) -> None:
+        """Green is ready once all its tasks are healthy (checked on launch, too: its
+        targets may have passed their checks while the launch was still finishing)."""
+        assert self.green_count is not None
+        if not self.ready_reported and self.port.healthy_green() >= self.green_count:
             self.ready_reported = True
-            self.submit(TaskSetReady(at=time.time(), task_set=TaskSetRole.GREEN))
-        elif self.ready_reported and state is TargetState.UNHEALTHY:
-            why = f"target {target.address} turned unhealthy"
-            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSetRole.GREEN, why=why))
+            self.submit(TaskSetReady(at=self.clock.now(), task_set=TaskSetRole.GREEN))
 
-    def _healthy_green(self) -> int:
-        """Healthy targets of this deployment's tasks (not of a green left draining)."""
-        assert self.green_set is not None
-        targets = (self.service.targets.get(t.task_id) for t in self.green_set.tasks.values())
-        return sum(1 for t in targets if t is not None and t.state is TargetState.HEALTHY)
+    def task_set_failed(self, role: TaskSetRole, why: str) -> None:
+        """A task could not be started at all: the set fails now, not at the install timeout."""
+        self.submit(TaskSetFailed(at=self.clock.now(), task_set=role, why=why))
 
-    def _note_target(self, target: Target, state: TargetState) -> None:
-        details = {"target": target.address, "state": str(state), "group": "green"}
-        message = f"green target {target.address} {state}"
-        self.service.record(self._event(EventKind.TARGET, message, details))
+    def green_task_exited(self, code: int, output: str) -> None:
+        """A task of green's group exited; before green is ready, often enough is a failure.
+        `output` is the end of the task's log, named in the failure."""
+        if self.ready_reported:
+            return
+        self.crashes += 1
+        if self.crashes == CRASHES_BEFORE_FAILED:
+            last = f"last exit code {code}" + (f", last output: {output}" if output else "")
+            why = f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
+            self.submit(TaskSetFailed(at=self.clock.now(), task_set=TaskSetRole.GREEN, why=why))
 
-    def _event(
+    def _note_target(self, address: str, state: TargetState) -> None:
+        details = {"target": address, "state": str(state), "group": "green"}
+        message = f"green target {address} {state}"
+        self.port.record(self.event(EventKind.TARGET, message, details))
+
+    def event(
         self,
         kind: EventKind,
         message: str,
@@ -284,7 +304,7 @@ class Controller:
     ) -> Event:
         """An event of the driver's own (targets, shutdown), stamped with the engine's state."""
         return Event(
-            time=time.time(),
+            time=self.clock.now(),
             deployment_id=self.deployment_id,
             kind=kind,
             status=status or self.deployment.status,
@@ -292,18 +312,3 @@ class Controller:
             weights=self.deployment.weights,
             details=details or {},
         )
-
-    def task_set_failed(self, group: str, why: str) -> None:
-        """A task could not be started at all: the set fails now, not at the install timeout."""
-        role = TaskSetRole.GREEN if group == self.green_group else TaskSetRole.BLUE
-        self.submit(TaskSetFailed(at=time.time(), task_set=role, why=why))
-
-    def task_exited(self, group: str, task: Any, code: int) -> None:
-        if group != self.green_group or self.ready_reported:
-            return
-        self.crashes += 1
-        if self.crashes == CRASHES_BEFORE_FAILED:
-            output = tail(task.log_path)
-            last = f"last exit code {code}" + (f", last output: {output}" if output else "")
-            why = f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
-            self.submit(TaskSetFailed(at=time.time(), task_set=TaskSetRole.GREEN, why=why))

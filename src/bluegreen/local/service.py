@@ -4,42 +4,50 @@ Two target groups, `a` and `b`, behind a production and a test listener;
 one of them serves the stable revision (blue), the other receives the
 revision being deployed (green); a successful deployment swaps their roles,
 as CodeDeploy swaps an ECS service's target groups. The service owns the
-live task set, runs at most one deployment at a time (a `Controller`) and
-publishes every event it records to the clients that follow it.
+live task set, runs at most one deployment at a time (a `Controller`, which
+it serves as its `ControlPort`), publishes every event it records to the
+clients that follow it, and offers the API its verbs (deploy, continue,
+stop, rollback, status, history). The store is reached only through its
+thread, so the loop that proxies traffic never waits on SQLite.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..engine.actions import ListenerRole
 from ..engine.deployment import Deployment
-from ..engine.events import Event, EventKind
+from ..engine.events import ALL_BLUE, Event, EventKind, Weights
+from ..engine.inputs import TaskSetRole
 from ..errors import PlatformError, UsageError
 from ..lb.load_balancer import Listener, LoadBalancer, Target, TargetGroup, TargetState
+from ..lb.metrics import MetricsSnapshot
+from ..shell import ShellResult, run_shell
 from ..spec.config import BluegreenConfig
 from ..spec.engine_settings import deployment_settings
 from ..spec.task_definition import TaskDefinition
 from ..tasks.driver import TaskDriver
 from ..tasks.runner import Runner, TaskSet
+from ..tasks.task_logs import tail
 from ..vocabulary import Status
+from .clock import SystemClock
 from .controller import Controller
+from .event_log import UNSTORED, EventLog
 from .recovery import interrupted_message, settings_to_json
-from .store import Store
+from .store import DeploymentRow, Store
+from .store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 
 GROUPS = ("a", "b")
 RESTORE_TIMEOUT = 120.0
-Subscriber = asyncio.Queue[tuple[int, Event]]
 
 
 class LocalService:
@@ -48,24 +56,32 @@ class LocalService:
     ) -> None:
         self.config = config
         self.project_dir = project_dir
-        self.state_dir = state_dir
         self.driver = driver
-        self.store = Store(state_dir / "state.db")
+        self.store = StoreThread(Store(state_dir / "state.db"), self._store_failed)
+        self.events = EventLog(self.store)
         self.runner = Runner(driver, config, project_dir, state_dir)
         self.lb = LoadBalancer()
         self.groups: dict[str, TargetGroup] = {}
         self.listeners: dict[ListenerRole, Listener] = {}
         self.live: TaskSet | None = None
+        self.green: TaskSet | None = None
         self.leftover: TaskSet | None = None
         self.live_group = GROUPS[0]
         self.controller: Controller | None = None
         self.targets: dict[str, Target] = {}
-        self.subscribers: dict[str, set[Subscriber]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.health_changed = asyncio.Event()
+        self.prod_url = f"http://127.0.0.1:{config.local.prod_port}"
+        self.test_url = f"http://127.0.0.1:{config.local.test_port}"
+
+    @property
+    def green_group(self) -> str:
+        return GROUPS[1 - GROUPS.index(self.live_group)]
 
     # -- starting and stopping -------------------------------------------------
 
     async def start(self) -> None:
+        self.store.start()
         local = self.config.local
         for name in GROUPS:
             group = self.lb.add_target_group(
@@ -83,33 +99,48 @@ class LocalService:
                 raise PlatformError(f"cannot listen on 127.0.0.1:{port} ({role}): {exc}") from exc
         # The key the runner labels tasks with (LABEL_PROJECT): the project directory.
         await self.driver.cleanup_orphans(str(self.project_dir))
-        self._fail_interrupted()
+        await self._fail_interrupted()
         await self._restore_stable()
 
-    def _fail_interrupted(self) -> None:
+    async def _fail_interrupted(self) -> None:
         """A deployment the previous daemon did not finish cannot be resumed safely."""
-        for row in self.store.unfinished():
-            message = interrupted_message(self.store, row)
+        interrupted = await self.store.call(
+            lambda store: [(row, interrupted_message(store, row)) for row in store.unfinished()]
+        )
+        for row, message in interrupted:
             self.record(Event(time.time(), row.id, EventKind.STATUS, Status.FAILED, message))
-            self.store.update_deployment(row.id, ended=time.time())
+            self._ended(row.id)
 
     async def _restore_stable(self) -> None:
         """Serve the stable revision again, once its targets pass the health check anew."""
-        revision = self.store.stable_revision
-        taskdef = self.task_definition(revision)
-        if revision is None or taskdef is None:
+        revision, document = await self.store.call(_stable_taskdef)
+        if revision is None or document is None:
             return
-        task_set = await self.launch(self.live_group, revision, taskdef)
+        taskdef = TaskDefinition.from_document(document)
+        task_set = await self._launch(self.live_group, revision, taskdef)
         group = self.groups[self.live_group]
-        deadline = time.monotonic() + RESTORE_TIMEOUT
-        while (
-            group.healthy_count < task_set.count
-            and task_set.failure is None
-            and time.monotonic() < deadline
-        ):
-            await asyncio.sleep(0.02)
+        try:
+            async with asyncio.timeout(RESTORE_TIMEOUT):
+                await self._until_healthy(group, task_set)
+        except TimeoutError:
+            log.warning(
+                "%s: %d of %d targets healthy after %gs; serving it anyway",
+                revision,
+                group.healthy_count,
+                task_set.count,
+                RESTORE_TIMEOUT,
+            )
         self.live = task_set
         self.route({self.live_group: 100})
+
+    async def _until_healthy(self, group: TargetGroup, task_set: TaskSet) -> None:
+        """Wait on target state changes (not a polling sleep) until every task is healthy,
+        or the task set failed to start."""
+        while True:
+            self.health_changed.clear()
+            if group.healthy_count >= task_set.count or task_set.failure is not None:
+                return
+            await self.health_changed.wait()
 
     async def close(self) -> None:
         """Drain everything: the deployment in flight, then the live task set."""
@@ -117,19 +148,14 @@ class LocalService:
             await self.controller.abandon("the daemon is shutting down")
         self._clear_leftover()
         if self.live:
-            await self.terminate(self.live, self.live_group)
+            await self._terminate(self.live, self.live_group)
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.lb.close()
-        self.store.close()
+        await self.store.close()
 
     # -- task sets and routing ---------------------------------------------------
 
-    def task_definition(self, revision: str | None) -> TaskDefinition | None:
-        """A registered revision's task definition, typed for the runner."""
-        document = self.store.taskdef(revision) if revision else None
-        return TaskDefinition.from_document(document) if document else None
-
-    async def launch(
+    async def _launch(
         self, group_name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
     ) -> TaskSet:
         """Start a task set whose tasks register in `group_name` as they come and go."""
@@ -143,12 +169,14 @@ class LocalService:
             target = self.targets.pop(task.task_id, None)
             if target is not None:
                 self.track(asyncio.create_task(group.deregister(target)))
-            if self.controller:
-                self.controller.task_exited(group_name, task, code)
+            if self.controller and group_name == self.green_group:
+                self.controller.green_task_exited(code, tail(task.log_path))
 
         async def failed(why: str) -> None:
+            self.health_changed.set()  # a restore waiting for this set stops waiting
             if self.controller:
-                self.controller.task_set_failed(group_name, why)
+                role = TaskSetRole.GREEN if group_name == self.green_group else TaskSetRole.BLUE
+                self.controller.task_set_failed(role, why)
             else:
                 log.error("task set %s of %s could not start: %s", group_name, revision, why)
 
@@ -156,8 +184,10 @@ class LocalService:
         await task_set.start()
         return task_set
 
-    async def terminate(self, task_set: TaskSet, group_name: str) -> None:
+    async def _terminate(self, task_set: TaskSet | None, group_name: str) -> None:
         """Deregister (drain) every target, then stop the tasks."""
+        if task_set is None:
+            return
         group = self.groups[group_name]
 
         async def drain(task: Any) -> None:
@@ -179,12 +209,64 @@ class LocalService:
                 listener.set_weights(full)
 
     def _target_changed(self, target: Target, old: TargetState, new: TargetState) -> None:
-        if self.controller:
-            self.controller.target_changed(target, new)
+        self.health_changed.set()
+        if self.controller and target.group == self.green_group:
+            self.controller.green_target_changed(target.address, new)
 
-    # -- deployments -------------------------------------------------------------
+    # -- the ControlPort the controller drives -----------------------------------------
 
-    def deploy(
+    async def persist_input(self, deployment_id: str, payload: dict[str, Any]) -> None:
+        await self.store.call(lambda store: store.append_input(deployment_id, payload))
+
+    async def launch_green(self, revision: str, count: int) -> None:
+        document = await self.store.call(lambda store: store.taskdef(revision))
+        if document is None:
+            raise PlatformError(f"revision {revision} is not registered")
+        taskdef = TaskDefinition.from_document(document)
+        self.green = await self._launch(self.green_group, revision, taskdef, count)
+
+    def terminate(self, role: TaskSetRole) -> Coroutine[Any, Any, None]:
+        """The task set is chosen now, not when the drain begins: by then a success
+        may have made green the live set."""
+        if role is TaskSetRole.GREEN:
+            return self._terminate(self.green, self.green_group)
+        return self._terminate(self.live, self.live_group)
+
+    def set_weights(self, weights: Weights, listener: ListenerRole | None = None) -> None:
+        self.route({self.green_group: weights.green, self.live_group: weights.blue}, listener)
+
+    def healthy_green(self) -> int:
+        """Healthy targets of this deployment's tasks (not of a green left draining)."""
+        if self.green is None:
+            return 0
+        targets = (self.targets.get(t.task_id) for t in self.green.tasks.values())
+        return sum(1 for t in targets if t is not None and t.state is TargetState.HEALTHY)
+
+    def green_metrics(self, window: float) -> MetricsSnapshot:
+        return self.groups[self.green_group].metrics.snapshot(window)
+
+    async def run_hook(self, command: str, env: Mapping[str, str], timeout: float) -> ShellResult:
+        return await run_shell(command, cwd=self.project_dir, env=dict(env), timeout=timeout)
+
+    def finished(self, deployment_id: str, status: Status, green_left_running: bool) -> None:
+        """The controller's last word: on success green becomes the live task set."""
+        self._ended(deployment_id)
+        if status is Status.SUCCEEDED and self.green is not None:
+            self.live, self.live_group = self.green, self.green_group
+            revision = self.green.revision
+            self.store.write("stable revision", lambda s: setattr(s, "stable_revision", revision))
+        elif green_left_running:
+            self.leftover = self.green  # stopped without rollback: left as is
+        self.green = None
+        self.controller = None
+
+    def _ended(self, deployment_id: str) -> None:
+        ended = time.time()
+        self.store.write("end", lambda s: s.update_deployment(deployment_id, ended=ended))
+
+    # -- the verbs the API offers ------------------------------------------------------
+
+    async def deploy(
         self,
         taskdef: dict[str, Any],
         config: BluegreenConfig,
@@ -192,14 +274,11 @@ class LocalService:
         rollback_of: str | None = None,
         all_at_once: bool = False,
     ) -> str:
-        if self.controller is not None:
-            raise PlatformError(
-                f"deployment {self.controller.deployment.deployment_id} is in flight; "
-                "wait for it, or `bluegreen stop` it first"
-            )
+        self._refuse_if_busy()
         # Typed here, at the API, so a document the runner can't run is refused now.
         TaskDefinition.from_document(taskdef).container(config.service.container)
-        revision = self.store.register_revision(taskdef)
+        revision = await self.store.call(lambda store: store.register_revision(taskdef))
+        self._refuse_if_busy()  # another deploy may have begun while the store worked
         blue = self.live.revision if self.live else None
         settings = deployment_settings(config, revision, blue)
         if all_at_once:
@@ -207,67 +286,100 @@ class LocalService:
                 settings, schedule=((0.0, 100),), config_name="all at once (rollback)"
             )
         deployment_id = f"d-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        self.store.create_deployment(
-            deployment_id, revision, blue, settings_to_json(settings), rollback_of=rollback_of
+        saved = settings_to_json(settings)
+        self.store.write(
+            "create deployment",
+            lambda s: s.create_deployment(
+                deployment_id, revision, blue, saved, rollback_of=rollback_of
+            ),
         )
-        green = GROUPS[1 - GROUPS.index(self.live_group)]
         self._clear_leftover()
-        self.controller = Controller(self, Deployment(deployment_id, settings), config, green)
-        self.controller.begin()
+        self.controller = Controller(
+            self, SystemClock(), Deployment(deployment_id, settings), config
+        )
+        self.track(self.controller.begin())
         return deployment_id
 
-    def finished(self, controller: Controller, status: Status) -> None:
-        """The controller's last word: on success green becomes the live task set."""
-        self.store.update_deployment(controller.deployment.deployment_id, ended=time.time())
-        if status is Status.SUCCEEDED:
-            self.live = controller.green_set
-            self.live_group = controller.green_group
-            self.store.stable_revision = controller.deployment.settings.revision
-        elif controller.green_set and not controller.deployment.state.green_terminated:
-            self.leftover = controller.green_set  # stopped without rollback: left as is
-        self.controller = None
+    def _refuse_if_busy(self) -> None:
+        if self.controller is not None:
+            raise PlatformError(
+                f"deployment {self.controller.deployment_id} is in flight; "
+                "wait for it, or `bluegreen stop` it first"
+            )
 
     def _clear_leftover(self) -> None:
         """Before a new deployment: production back on blue, a green left running drained."""
-        self.route({self.live_group: 100})
+        self.set_weights(ALL_BLUE)
         if self.leftover is not None:
-            green = GROUPS[1 - GROUPS.index(self.live_group)]
-            self.track(asyncio.create_task(self.terminate(self.leftover, green)))
+            self.track(asyncio.create_task(self._terminate(self.leftover, self.green_group)))
             self.leftover = None
 
-    def rollback(self, config: BluegreenConfig, to_revision: str | None) -> str:
+    async def rollback(self, config: BluegreenConfig, to_revision: str | None) -> str:
         """Inside a deployment (the termination wait included): flip back at once.
         After it: deploy the last good revision again, all at once."""
         if self.controller is not None and to_revision is None:
             self.controller.request_stop(rollback=True)
-            return self.controller.deployment.deployment_id
-        last = next((r for r in self.store.deployments(100) if r.status is Status.SUCCEEDED), None)
+            return self.controller.deployment_id
+        last = next((r for r in await self.history(100) if r.status is Status.SUCCEEDED), None)
         target = to_revision or (last.blue_revision if last else None)
-        taskdef = self.store.taskdef(target) if target else None
+        taskdef = await self.store.call(lambda store: store.taskdef(target)) if target else None
         if target is None or taskdef is None:
             raise UsageError(
                 f"no revision {target!r} to roll back to" if target else "nothing to roll back to"
             )
-        return self.deploy(taskdef, config, rollback_of=last.id if last else None, all_at_once=True)
+        return await self.deploy(
+            taskdef, config, rollback_of=last.id if last else None, all_at_once=True
+        )
+
+    async def continue_deployment(self, wanted: str) -> str:
+        controller = await self._in_flight(wanted)
+        controller.request_continue()
+        return controller.deployment_id
+
+    async def stop(self, wanted: str, rollback: bool | None) -> str:
+        controller = await self._in_flight(wanted)
+        controller.request_stop(rollback=rollback)
+        return controller.deployment_id
+
+    async def _in_flight(self, wanted: str) -> Controller:
+        """The deployment in flight, if it is the one asked for (`latest`: whichever)."""
+        row = await self.status(wanted)
+        controller = self.controller
+        if controller is None or wanted not in ("latest", controller.deployment_id):
+            raise UsageError(f"no deployment in flight: {row.id} is {row.status.value}")
+        return controller
+
+    async def status(self, wanted: str) -> DeploymentRow:
+        """A deployment by id, or the newest for `latest`; every write before is seen."""
+        row = await self.store.call(
+            lambda store: store.deployment(None if wanted == "latest" else wanted)
+        )
+        if row is None:
+            raise UsageError(
+                f"no deployment {wanted!r}" if wanted != "latest" else "no deployments yet"
+            )
+        return row
+
+    async def history(self, limit: int) -> list[DeploymentRow]:
+        return await self.store.call(lambda store: store.deployments(limit))
+
+    def metrics_text(self) -> bytes:
+        return self.lb.metrics_text()
 
     # -- the event log -------------------------------------------------------------
 
     def record(self, event: Event) -> None:
-        seq = self.store.append_event(event)
-        fields: dict[str, Any] = {"status": event.status.value}
-        if event.weights:
-            fields["weights"] = event.weights.to_dict()
-        if event.kind is EventKind.STATUS:
-            fields["message"] = event.message
-        self.store.update_deployment(event.deployment_id, **fields)
-        for queue in self.subscribers.get(event.deployment_id, set()):
-            queue.put_nowait((seq, event))
+        self.events.record(event)
 
-    @contextlib.contextmanager
-    def subscription(self, deployment_id: str) -> Any:
-        queue: Subscriber = asyncio.Queue()
-        self.subscribers.setdefault(deployment_id, set()).add(queue)
-        try:
-            yield queue
-        finally:
-            self.subscribers[deployment_id].discard(queue)
+    def _store_failed(self, what: str, error: BaseException) -> None:
+        """A write nobody awaited failed: the log says so, and so do the followers."""
+        log.error("store: writing the %s failed: %r", what, error)
+        if self.controller is None:
+            return
+        message = f"store: writing the {what} failed: {error!r}"
+        self.events.publish(UNSTORED, self.controller.event(EventKind.MESSAGE, message))
+
+
+def _stable_taskdef(store: Store) -> tuple[str | None, dict[str, Any] | None]:
+    revision = store.stable_revision
+    return revision, store.taskdef(revision) if revision else None
