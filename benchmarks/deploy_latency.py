@@ -8,9 +8,10 @@ deployment's p99 over the steady p99, its throughput over the steady
 throughput): the machine is shared, so absolute numbers swing between runs.
 Pairs alternate their order; the report gives each pair and the medians.
 
-    python benchmarks/deploy_latency.py [--pairs 3] [--seconds 12] [--output FILE]
+    python benchmarks/deploy_latency.py [--pairs 3] [--seconds 12] [--write]
 
-Nothing is written unless `--output` is given.
+It prints BENCHMARKS.md's "Latency during a deployment" section, and
+writes it there with --write.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sections import publish
 from servers import free_port, own_cpu_seconds
 from wrk import WrkResult, run_wrk
 
@@ -158,7 +160,7 @@ def measure(daemon: Daemon, seconds: float, deploying: bool) -> Sample:
 
 def render(pairs: list[tuple[Sample, Sample]], args: argparse.Namespace) -> str:
     lines = [
-        "# Latency during a deployment",
+        "## Latency during a deployment",
         "",
         f"`python benchmarks/deploy_latency.py --pairs {args.pairs} --seconds {args.seconds:g}`"
         f" ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}): wrk -c64 through the"
@@ -193,7 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=12.0)
-    parser.add_argument("--output", type=Path, help="also write the report here")
+    parser.add_argument("--write", action="store_true", help="put the result into BENCHMARKS.md")
     args = parser.parse_args()
     pairs = []
     with tempfile.TemporaryDirectory(prefix="bluegreen-deploy-bench-") as tmp:
@@ -209,10 +211,7 @@ def main() -> None:
                 pairs.append((runs[False], runs[True]))
         finally:
             daemon.cli("down")
-    text = render(pairs, args)
-    if args.output:
-        args.output.write_text(text)
-    print(text)
+    publish(render(pairs, args), args.write)
 
 
 if __name__ == "__main__":
