@@ -47,7 +47,7 @@ from ..engine.inputs import (
     Tick,
     ValidationResult,
 )
-from ..engine.rejections import RejectedInput
+from ..engine.rejections import RejectedInput, StaleInput
 from ..gate import Coordinates, GatePlan, Outcome, run_async
 from ..lb.target import TargetState
 from ..shell import hook_environment
@@ -123,7 +123,10 @@ class Controller:
             await self.port.persist_input(self.deployment_id, inputs.to_dict(item))
             try:
                 actions = self.deployment.handle(item)
-            except RejectedInput as exc:  # a late probe, a continue while not waiting
+            except StaleInput as exc:  # a probe in flight when validation passed: harmless
+                log.debug("%s: %s", self.deployment_id, exc)
+                continue
+            except RejectedInput as exc:  # a continue while not waiting: the user is told
                 self.port.record(self.event(EventKind.MESSAGE, f"ignored: {exc}"))
                 continue
             for action in actions:
