@@ -42,7 +42,7 @@ def test_validate_example_exits_0_and_says_ok():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok: ")
     assert "container web:8000" in out.stdout
-    assert "placeholders filled at render: <AWS_ACCOUNT_ID>, <IMAGE_URI>" in out.stdout
+    assert "placeholders filled at render: <EXECUTION_ROLE_ARN>, <IMAGE_URI>" in out.stdout
 
 
 def test_render_with_the_issue_image_is_accepted_by_botocore():
@@ -94,7 +94,7 @@ def test_set_for_a_placeholder_no_file_has_exits_2_naming_the_nearest(command: s
     assert "--set APP_VERSON: no placeholder" in out.stderr
     named = out.stderr.split("nearest first): ", 1)[1].split(", ")
     assert named[0] == "APP_VERSION"
-    assert {"IMAGE_URI", "AWS_REGION", "SERVICE_NAME"} <= {n.strip() for n in named}
+    assert {"IMAGE_URI", "AWS_REGION", "LOG_GROUP"} <= {n.strip() for n in named}
     assert "Traceback" not in out.stderr
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
 
@@ -86,29 +84,3 @@ def test_bad_controller_is_exit_2(project: Project, capsys: pytest.CaptureFixtur
         main(["aws", "template", str(project.dir), "--controller", "lambda"])
     assert done.value.code == 2
     assert "lambda" in capsys.readouterr().err
-
-
-@pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
-def test_bootstrap_creates_stack_and_prints_settings(
-    project: Project, capsys: pytest.CaptureFixture[str]
-) -> None:
-    ec2 = boto3.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in ((1, "a"), (2, "b"))
-    ]
-    args = ["aws", "bootstrap", str(project.dir), "--vpc", vpc, "--subnets", ",".join(subnets)]
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    assert done.value.code == 0
-    settings = tomllib.loads(capsys.readouterr().out)["aws"]
-    assert (settings["cluster"], settings["service"]) == ("prod", "web")
-    assert settings["ecr_repository"] == "web"
-    assert settings["test_listener_url"].endswith(":8080")
-    stack = boto3.client("cloudformation").describe_stacks(StackName="bluegreen-web")
-    assert stack["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-    services = boto3.client("ecs").describe_services(cluster="prod", services=["web"])
-    assert services["services"][0]["desiredCount"] == 2  # moto's CloudFormation: no controller

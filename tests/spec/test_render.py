@@ -38,7 +38,10 @@ def test_rendered_example_is_accepted_by_botocore():
     taskdef = render_taskdef(load_project(EXAMPLE, env={}), image=IMAGE, env={})
     assert botocore_errors(taskdef) == ""
     assert taskdef["containerDefinitions"][0]["image"] == IMAGE
-    assert taskdef["executionRoleArn"] == "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+    role = "arn:aws:iam::123456789012:role/bluegreen-flask-app-TaskExecutionRole-EXAMPLE"
+    assert taskdef["executionRoleArn"] == role  # aws.execution_role_arn
+    options = taskdef["containerDefinitions"][0]["logConfiguration"]["options"]
+    assert options["awslogs-group"] == "/ecs/bluegreen-flask-app"  # aws.log_group
     assert "<" not in json.dumps(taskdef)
 
 
@@ -70,16 +73,16 @@ def test_set_value_wins_over_environment(app_dir: Path):
 
 
 def test_local_defaults_render_without_aws_values(app_dir: Path):
-    (app_dir / "bluegreen.toml").write_text(
-        (app_dir / "bluegreen.toml").read_text().replace('account_id = "123456789012"', "")
-    )
+    config = app_dir / "bluegreen.toml"
+    lines = config.read_text().splitlines(keepends=True)
+    config.write_text("".join(line for line in lines if "execution_role_arn" not in line))
     taskdef = render_taskdef(load_project(app_dir, env={}), env={}, local_defaults=True)
     assert taskdef["containerDefinitions"][0]["image"] == "local/flask-app:dev"
-    assert taskdef["executionRoleArn"] == "arn:aws:iam::<AWS_ACCOUNT_ID>:role/ecsTaskExecutionRole"
+    assert taskdef["executionRoleArn"] == "<EXECUTION_ROLE_ARN>"
     with pytest.raises(SpecError) as caught:
         render_taskdef(load_project(app_dir, env={}), image=IMAGE, env={})
     assert [p.field for p in caught.value.problems] == ["executionRoleArn"]
-    assert "aws.account_id" in caught.value.problems[0].message
+    assert "aws.execution_role_arn" in caught.value.problems[0].message
 
 
 def test_describe_task_definition_output_can_be_pasted(app_dir: Path):

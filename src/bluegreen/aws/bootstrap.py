@@ -3,7 +3,9 @@
 One CloudFormation stack per service; running it again updates the stack
 (or finds nothing to change). It waits for the stack to settle, reports
 the reasons of the resources that failed, and returns the stack outputs,
-which are the `[aws]` settings the deploy commands need.
+which are the `[aws]` settings the deploy commands need (and the execution
+role and log group taskdef.json's placeholders take). A re-run keeps the
+service's task definition as it was (see `template_task`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from botocore.exceptions import ClientError, WaiterError
 
 from ..errors import PlatformError
 from .session import AwsClients, aws_errors, error_message
+from .template_task import PINNED
 
 NOTHING_TO_DO = "No updates are to be performed"
 FAILED = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
@@ -27,6 +30,8 @@ SETTINGS = {
     "RepositoryName": "ecr_repository",
     "CodeDeployApplication": "codedeploy_application",
     "CodeDeployGroup": "codedeploy_group",
+    "ExecutionRoleArn": "execution_role_arn",
+    "LogGroup": "log_group",
 }
 
 
@@ -35,14 +40,16 @@ def deploy_stack(
 ) -> dict[str, str]:
     """Create or update `stack`, wait until it has settled; its outputs."""
     client = aws.client("cloudformation")
-    request: dict[str, Any] = {
-        "StackName": stack,
-        "TemplateBody": template,
-        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        "Capabilities": ["CAPABILITY_IAM"],
-    }
+    given = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
     with aws_errors(f"deploying stack {stack}"):
-        waiter = _start(client, request)
+        existing = _described(client, stack)
+        request: dict[str, Any] = {
+            "StackName": stack,
+            "TemplateBody": template,
+            "Parameters": [*given, pinned_parameter(client, existing)],
+            "Capabilities": ["CAPABILITY_IAM"],
+        }
+        waiter = _start(client, request, existing is not None)
         if waiter is not None:
             try:
                 client.get_waiter(waiter).wait(
@@ -54,9 +61,24 @@ def deploy_stack(
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
-def _start(client: Any, request: dict[str, Any]) -> str | None:
+def pinned_parameter(client: Any, existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`ServiceTaskDefinition` (see `template_task`): empty when the stack is new,
+    then the revision CloudFormation gave the service, so an update never
+    changes the service's task definition."""
+    if existing is None:
+        return {"ParameterKey": PINNED, "ParameterValue": ""}
+    previous = {p["ParameterKey"]: p.get("ParameterValue") for p in existing.get("Parameters", [])}
+    if previous.get(PINNED):
+        return {"ParameterKey": PINNED, "UsePreviousValue": True}
+    resource = client.describe_stack_resource(
+        StackName=existing["StackName"], LogicalResourceId="TaskDefinition"
+    )["StackResourceDetail"]
+    return {"ParameterKey": PINNED, "ParameterValue": resource["PhysicalResourceId"]}
+
+
+def _start(client: Any, request: dict[str, Any], exists: bool) -> str | None:
     """Create the stack, or update it; the waiter to use (None: nothing changed)."""
-    if not _exists(client, request["StackName"]):
+    if not exists:
         client.create_stack(**request)
         return "stack_create_complete"
     try:
@@ -68,14 +90,17 @@ def _start(client: Any, request: dict[str, Any]) -> str | None:
     return "stack_update_complete"
 
 
-def _exists(client: Any, stack: str) -> bool:
+def _described(client: Any, stack: str) -> dict[str, Any] | None:
+    """The stack as DescribeStacks has it; None when there is none (or it was deleted)."""
     try:
         stacks = client.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as exc:
         if "does not exist" in error_message(exc):
-            return False
+            return None
         raise
-    return bool(stacks) and stacks[0]["StackStatus"] != "DELETE_COMPLETE"
+    if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
+        return None
+    return dict(stacks[0])
 
 
 def _failures(client: Any, stack: str) -> str:

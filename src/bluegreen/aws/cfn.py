@@ -17,6 +17,10 @@ def sub(text: str) -> dict[str, Any]:
     return {"Fn::Sub": text}
 
 
+def choose(condition: str, then: Any, otherwise: Any) -> dict[str, Any]:
+    return {"Fn::If": [condition, then, otherwise]}
+
+
 def role(principal: str, policy: str) -> dict[str, Any]:
     return {
         "Type": "AWS::IAM::Role",

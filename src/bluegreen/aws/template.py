@@ -17,13 +17,19 @@ from typing import Any
 import yaml
 
 from ..spec.config import BluegreenConfig
-from .cfn import attr, ref, role, sub
+from .cfn import attr, ref, sub
 from .template_controllers import (
     cluster_name,
     codedeploy_resources,
     ecs_deployment,
     ecs_resources,
     service_name,
+)
+from .template_task import (
+    service_task_definition,
+    task_conditions,
+    task_parameters,
+    task_resources,
 )
 
 CONTROLLERS = ("codedeploy", "ecs")
@@ -42,7 +48,7 @@ def build_template(config: BluegreenConfig, controller: str) -> dict[str, Any]:
         **_registry_and_logs(config),
         **_network(config),
         **_load_balancer(config),
-        **_task(config),
+        **task_resources(config),
         **_service(config, controller),
         **_alarms(),
     }
@@ -54,6 +60,7 @@ def build_template(config: BluegreenConfig, controller: str) -> dict[str, Any]:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"bluegreen: {config.service.name} on ECS Fargate, {controller} blue/green",
         "Parameters": _parameters(),
+        "Conditions": task_conditions(),
         "Resources": resources,
         "Outputs": _outputs(controller),
     }
@@ -66,11 +73,7 @@ def _parameters() -> dict[str, Any]:
             "Type": "List<AWS::EC2::Subnet::Id>",
             "Description": "At least two subnets in different AZs (ALB requirement)",
         },
-        "ImageUri": {
-            "Type": "String",
-            "Description": "Image of the first revision; later ones come from bluegreen deploy",
-            "Default": "public.ecr.aws/nginx/nginx:stable",
-        },
+        **task_parameters(),
     }
 
 
@@ -178,42 +181,6 @@ def _listener(port: int) -> dict[str, Any]:
     }
 
 
-def _task(config: BluegreenConfig) -> dict[str, Any]:
-    service = config.service
-    container = {
-        "Name": service.container,
-        "Image": ref("ImageUri"),
-        "Essential": True,
-        "PortMappings": [{"ContainerPort": service.container_port, "Protocol": "tcp"}],
-        "LogConfiguration": {
-            "LogDriver": "awslogs",
-            "Options": {
-                "awslogs-group": ref("LogGroup"),
-                "awslogs-region": ref("AWS::Region"),
-                "awslogs-stream-prefix": service.name,
-            },
-        },
-    }
-    return {
-        "TaskExecutionRole": role(
-            "ecs-tasks.amazonaws.com",
-            "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-        ),
-        "TaskDefinition": {
-            "Type": "AWS::ECS::TaskDefinition",
-            "Properties": {
-                "Family": service.name,
-                "RequiresCompatibilities": ["FARGATE"],
-                "NetworkMode": "awsvpc",
-                "Cpu": "256",
-                "Memory": "512",
-                "ExecutionRoleArn": attr("TaskExecutionRole", "Arn"),
-                "ContainerDefinitions": [container],
-            },
-        },
-    }
-
-
 def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
     balancer: dict[str, Any] = {
         "ContainerName": config.service.container,
@@ -225,7 +192,7 @@ def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
         "ServiceName": service_name(config),
         "LaunchType": "FARGATE",
         "DesiredCount": config.service.desired_count,
-        "TaskDefinition": ref("TaskDefinition"),
+        "TaskDefinition": service_task_definition(),
         "LoadBalancers": [balancer],
         "NetworkConfiguration": {
             "AwsvpcConfiguration": {
@@ -291,6 +258,14 @@ def _outputs(controller: str) -> dict[str, Any]:
         "RepositoryName": {"Value": ref("Repository")},
         "ClusterName": {"Value": ref("Cluster")},
         "ServiceName": {"Value": attr("Service", "Name")},
+        "ExecutionRoleArn": {
+            "Description": "aws.execution_role_arn: fills <EXECUTION_ROLE_ARN> in taskdef.json",
+            "Value": attr("TaskExecutionRole", "Arn"),
+        },
+        "LogGroup": {
+            "Description": "aws.log_group: fills <LOG_GROUP> in taskdef.json",
+            "Value": ref("LogGroup"),
+        },
     }
     if controller == "codedeploy":
         outputs["CodeDeployApplication"] = {"Value": ref("Application")}

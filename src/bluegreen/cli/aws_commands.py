@@ -46,7 +46,8 @@ CONTROLLER_OPTION = click.option(
 def template(directory: Path, controller: str, out: Path | None) -> None:
     """Print the CloudFormation template for DIRECTORY's service.
 
-    Parameters: VpcId, SubnetIds, ImageUri.
+    Parameters: VpcId, SubnetIds, ImageUri, ServiceTaskDefinition (empty on
+    create; on an update, the service's task definition: see docs/aws.md).
 
     \b
     Then, for example:
@@ -91,4 +92,9 @@ def bootstrap(
     )
     for key, value in outputs.items():
         click.echo(f"{key}: {value}", err=True)
+    click.echo(
+        "put this [aws] table in bluegreen.toml: execution_role_arn and log_group fill "
+        "<EXECUTION_ROLE_ARN> and <LOG_GROUP> in taskdef.json",
+        err=True,
+    )
     click.echo(settings_toml(outputs, clients.region), nl=False)

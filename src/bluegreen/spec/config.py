@@ -57,6 +57,12 @@ EcrRepository = Annotated[
         "an ECR repository name: lowercase letters, digits, . _ - and /",
     ),
 ]
+RoleArn = Annotated[
+    str, _matching(r"arn:aws[a-z-]*:iam::\d{12}:role/\S+", "an IAM role ARN (arn:aws:iam::...)")
+]
+LogGroup = Annotated[
+    str, _matching(r"[\w./#-]{1,512}", "a log group name: letters, digits and _ - / . #")
+]
 
 
 class _Section(BaseModel):
@@ -201,6 +207,8 @@ class AwsConfig(_Section):
     codedeploy_group: str | None = None
     test_listener_url: HttpUrl | None = None
     ecr_repository: EcrRepository | None = None
+    execution_role_arn: RoleArn | None = None
+    log_group: LogGroup | None = None
 
 
 class BluegreenConfig(_Section):

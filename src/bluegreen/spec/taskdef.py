@@ -9,8 +9,9 @@ Placeholders, filled at render time, only inside string values:
   <IMAGE_URI>  the image to deploy (`--image`), <NAME> from `--set NAME=v`,
   ${VAR}       from `--set VAR=v` or the environment, `${VAR:-default}` with a
                default; `$${VAR}` stays `${VAR}` (for a shell in the container);
-  <AWS_REGION>, <AWS_ACCOUNT_ID>, <SERVICE_NAME>, <CONTAINER_NAME>  from
-               bluegreen.toml (after environment overrides) unless `--set`.
+  <AWS_REGION>, <AWS_ACCOUNT_ID>, <EXECUTION_ROLE_ARN>, <LOG_GROUP>,
+  <SERVICE_NAME>, <CONTAINER_NAME>
+               from bluegreen.toml (after environment overrides) unless `--set`.
 A placeholder left without a value is an error, because AWS would register
 the literal text; so is a `--set NAME=v` for a placeholder the file does
 not have, because a typo would otherwise deploy the default silently.
@@ -37,6 +38,14 @@ if TYPE_CHECKING:
     from .project import Project
 
 PLACEHOLDER = re.compile(r"\$(\$\{[^}]*\})|\$\{([A-Za-z_]\w*)(?::-([^}]*))?\}|<([A-Z][A-Z0-9_]*)>")
+
+# Placeholders [aws] fields fill; `bluegreen aws bootstrap` prints the last two.
+AWS_FIELDS = {
+    "AWS_REGION": "region",
+    "AWS_ACCOUNT_ID": "account_id",
+    "EXECUTION_ROLE_ARN": "execution_role_arn",
+    "LOG_GROUP": "log_group",
+}
 
 READ_ONLY_KEYS = (
     "taskDefinitionArn",
@@ -183,8 +192,7 @@ def _name(placeholder: str) -> str:
 def builtin_values(config: BluegreenConfig) -> dict[str, str]:
     """Placeholder values bluegreen.toml already holds."""
     known = {
-        "AWS_REGION": config.aws.region,
-        "AWS_ACCOUNT_ID": config.aws.account_id,
+        **{name: getattr(config.aws, field) for name, field in AWS_FIELDS.items()},
         "SERVICE_NAME": config.service.name,
         "CONTAINER_NAME": config.service.container,
     }
@@ -198,8 +206,8 @@ def _no_value(placeholder: str, name: str) -> str:
         how = f"set the environment variable {name} or pass --set {name}=..."
     else:
         how = f"pass --set {name}=..."
-    if name in ("AWS_REGION", "AWS_ACCOUNT_ID"):
-        how += f" or set aws.{name.removeprefix('AWS_').lower()} in bluegreen.toml"
+    if name in AWS_FIELDS:
+        how += f" or set aws.{AWS_FIELDS[name]} in bluegreen.toml"
     return f"{placeholder} has no value; {how}"
 
 
