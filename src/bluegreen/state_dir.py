@@ -92,7 +92,7 @@ class StateDir:
 
     def new_token(self) -> str:
         """A fresh secret in a file only the owner can read (created 0600, never wider)."""
-        self.prepare()
+        make_private_dir(self.path)
         token = secrets.token_urlsafe(32)
         self.token_file.unlink(missing_ok=True)
         fd = os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
@@ -157,7 +157,10 @@ def write_private(path: Path, text: str) -> None:
 
 def tighten(path: Path) -> None:
     """Take group and other bits off a file or directory (a symlink has no mode of its own)."""
-    mode = path.lstat().st_mode
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:  # a running daemon removed it meanwhile (a pid file, a .tmp)
+        return
     if not stat.S_ISLNK(mode) and mode & SHARED_BITS:
         path.chmod(stat.S_IMODE(mode) & ~SHARED_BITS)
 
