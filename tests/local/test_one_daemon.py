@@ -23,6 +23,22 @@ def _info_pid(project: Project) -> int:
     return info.pid
 
 
+def _daemons_of(project: Project) -> list[int]:
+    """Every live daemon process serving `project`, from their command lines."""
+    wanted = ["-m", "bluegreen.local.daemon", str(project.dir.resolve())]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if argv[1:4] == wanted and pid_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
 def _wait_gone(pid: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while pid_alive(pid) and time.monotonic() < deadline:
@@ -43,6 +59,7 @@ def test_ups_started_together_leave_one_daemon_that_every_command_reaches(
         assert all("already running" in line for line in said if line != "started"), said
         pid = _info_pid(project)
         assert all(f"(pid {pid})" in out for _, out, _ in results), results
+        assert _daemons_of(project) == [pid]
         project.deploy_first()
         assert project.version() == "v1"
         assert project.cli("history").returncode == 0
