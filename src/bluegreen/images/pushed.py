@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..state_dir import make_private_dir, write_private
+
 _RECORD = Path(".bluegreen") / "pushed-image"
 
 
 def record_pushed(project_dir: Path, uri: str) -> None:
     path = project_dir / _RECORD
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(uri + "\n")
+    make_private_dir(path.parent)
+    write_private(path, uri + "\n")
 
 
 def last_pushed(project_dir: Path) -> str | None:

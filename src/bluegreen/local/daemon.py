@@ -6,6 +6,10 @@ started it. `bluegreen up` runs `python -m bluegreen.local.daemon DIR` in
 its own session; `daemon.json` appears once everything serves (the stable
 revision restored and healthy), which is what `up` waits for.
 SIGTERM, SIGINT or `POST /api/shutdown` drain and stop everything.
+
+The daemon takes `daemon.lock` before it writes anything and holds it until
+it exits: a second daemon for the project stops there, having changed
+nothing, so the first one's token and `daemon.json` stay valid.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..errors import BluegreenError
+from ..errors import BluegreenError, PlatformError
 from ..lb.load_balancer import loop_factory
-from ..spec.project import load_project
-from ..state_dir import DaemonInfo, StateDir
+from ..spec.project import Project, load_project
+from ..state_dir import DaemonInfo, StateDir, try_lock
 from ..tasks.drivers import driver_for
 from .api import build_app
 from .service import LocalService
@@ -31,6 +35,17 @@ from .service import LocalService
 async def serve(project_dir: Path) -> None:
     project = load_project(project_dir)
     state = StateDir.of(project_dir)
+    state.prepare()
+    lock = try_lock(state.daemon_lock_file)
+    if lock is None:
+        raise PlatformError(f"a daemon already runs for {project_dir} (it holds daemon.lock)")
+    try:
+        await _serve_locked(project, state)
+    finally:
+        os.close(lock)
+
+
+async def _serve_locked(project: Project, state: StateDir) -> None:
     token = state.new_token()
     driver = driver_for(project.config, state.path)
     service = LocalService(project.config, project.dir.resolve(), state.path, driver)

@@ -3,11 +3,19 @@
 `up` is idempotent: a running daemon is reported, not doubled; a stale
 `daemon.json` (its pid gone, after a crash) is cleaned and a new daemon
 started, which restores the stable revision before it says it is ready.
-`down` asks the daemon to drain and waits for its process to end.
+`down` asks the daemon to drain and waits for its process to end, then
+checks that no task process it started outlived it.
+
+`up`s started together take turns on `up.lock`: the first starts the
+daemon and waits until it serves; the next ones wait for the lock, find
+that daemon running and say so. None of them writes a file before it holds
+the lock, and the daemon itself holds `daemon.lock` (see `state_dir`), so
+nothing can leave a daemon that commands cannot reach.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from ..errors import PlatformError
-from ..state_dir import DaemonInfo, StateDir, pid_alive
+from ..state_dir import DaemonInfo, StateDir, open_private, pid_alive, try_lock
 
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 120.0
@@ -27,14 +35,34 @@ POLL = 0.05
 def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[DaemonInfo, bool]:
     """The running daemon and whether this call started it."""
     state = StateDir.of(project_dir)
-    running = state.read_info()
-    if running is not None:
-        return running, False
+    state.prepare()
+    lock = _wait_for_turn(state)
+    try:
+        running = state.read_info()
+        if running is not None:
+            return running, False
+        return _launch(state, project_dir, foreground=foreground), True
+    finally:
+        os.close(lock)  # exec closes it too: the foreground daemon does not inherit it
+
+
+def _wait_for_turn(state: StateDir) -> int:
+    """`up.lock`, once the `up` that holds it (starting a daemon) is done."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while (lock := try_lock(state.up_lock_file)) is None:
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"another `bluegreen up` has been starting the daemon for {START_TIMEOUT:g}s"
+            )
+        time.sleep(POLL)
+    return lock
+
+
+def _launch(state: StateDir, project_dir: Path, *, foreground: bool) -> DaemonInfo:
     command = [sys.executable, "-m", "bluegreen.local.daemon", str(project_dir.resolve())]
     if foreground:
         os.execv(sys.executable, command)
-    state.path.mkdir(parents=True, exist_ok=True)
-    with state.log_file.open("ab") as log:
+    with open(state.log_file, "ab", opener=open_private) as log:
         log_start = log.tell()
         process = subprocess.Popen(
             command,
@@ -43,7 +71,7 @@ def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[Daemon
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return _wait_ready(state, process, log_start), True
+    return _wait_ready(state, process, log_start)
 
 
 def _wait_ready(state: StateDir, process: subprocess.Popen[bytes], log_start: int) -> DaemonInfo:
@@ -83,7 +111,24 @@ def stop_daemon(project_dir: Path) -> DaemonInfo | None:
                 f"the daemon (pid {info.pid}) did not stop within {STOP_TIMEOUT:g}s"
             )
         time.sleep(POLL)
+    left = _tasks_left(state)
+    if left:
+        raise PlatformError(
+            f"the daemon (pid {info.pid}) stopped but left task processes running: "
+            f"{', '.join(left)}; the next `bluegreen up` kills them"
+        )
     return info
+
+
+def _tasks_left(state: StateDir) -> list[str]:
+    """Tasks whose pid file outlived the daemon (it removes each one it stops) and still run."""
+    left = []
+    for pid_file in sorted(state.task_pids.glob("*.pid")):
+        with contextlib.suppress(ValueError, OSError):
+            pid = int(pid_file.read_text())
+            if pid_alive(pid):
+                left.append(f"{pid_file.stem} (pid {pid})")
+    return left
 
 
 def _log_tail(state: StateDir, start: int, lines: int = 10) -> str:

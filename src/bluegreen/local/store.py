@@ -11,6 +11,7 @@ that a restarted daemon serves again. The schema is versioned with
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.events import Event
+from ..state_dir import PRIVATE_FILE, make_private_dir
 from ..vocabulary import Status
 
 MIGRATIONS = (
@@ -58,7 +60,10 @@ class DeploymentRow:
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        # SQLite gives -wal and -shm the database file's mode, so a file created
+        # 0600 here keeps the task definitions they hold (secrets too) private.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")

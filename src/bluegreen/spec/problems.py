@@ -3,6 +3,11 @@
 Every library speaks its own dialect (pydantic locations, botocore's
 validation report, TOML/JSON/YAML syntax errors with positions); users get
 one: file, field path (or line/column), what was expected.
+
+A message quotes the value it got, except in a container's `environment`:
+those values are often secrets (`${DB_PASSWORD}`), and a message ends up in
+terminals, CI logs and the daemon's log, so it names the field and the
+expected type, never the value.
 """
 
 from __future__ import annotations
@@ -31,12 +36,21 @@ def field_path(loc: Sequence[str | int]) -> str:
     return path
 
 
+HIDDEN = "a value not shown (environment values may be secrets)"
+_ENVIRONMENT = re.compile(r"(^|\.)environment(\[|\.|$)")
+
+
+def shown(field: str, value: object) -> str:
+    """`value` as a message quotes it; hidden when it sits in an `environment`."""
+    return HIDDEN if _ENVIRONMENT.search(field) else repr(value)
+
+
 def from_pydantic(file: str, error: ValidationError, prefix: str = "") -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
         loc = [p for p in item["loc"] if not _is_internal_loc(p)]
         field = field_path([prefix, *loc] if prefix else loc)
-        problems.append(Problem(file, field, _pydantic_message(item)))
+        problems.append(Problem(file, field, _pydantic_message(item, field)))
     return problems
 
 
@@ -46,7 +60,7 @@ def _is_internal_loc(part: object) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})
 
 
-def _pydantic_message(item: Any) -> str:
+def _pydantic_message(item: Any, field: str) -> str:
     message = str(item["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     value = item.get("input")
     if item["type"] == "missing":
@@ -54,7 +68,7 @@ def _pydantic_message(item: Any) -> str:
     if item["type"] == "extra_forbidden":
         return "unknown field"
     if isinstance(value, str | int | float | bool) and repr(value) not in message:
-        return f"{message} (got {value!r})"
+        return f"{message} (got {shown(field, value)})"
     return message
 
 
@@ -72,7 +86,7 @@ def from_botocore(file: str, report: ValidationErrors) -> list[Problem]:
             message = "required field is missing"
         elif error_type == "invalid type":
             types = " or ".join(dict.fromkeys(_type_name(t) for t in details["valid_types"]))
-            message = f"expected {types}, got {details['param']!r}"
+            message = f"expected {types}, got {shown(field, details['param'])}"
         else:
             message = _botocore_message(error_type, name, details)
         problems.append(Problem(file, field, message))

@@ -32,6 +32,7 @@ from docker.models.containers import Container
 
 from ..errors import PlatformError
 from ..images.docker_engine import connect, engine_answers
+from ..state_dir import make_private_dir, open_private
 from .container_plan import ContainerPlan, plan_task
 from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
 
@@ -163,7 +164,7 @@ class DockerDriver:
     async def start(self, spec: TaskSpec) -> DockerTask:
         client = await self.client()
         plans = plan_task(spec)
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(spec.log_path.parent)
         since = time.time() - 1  # the watcher replays from here: no exit goes unseen
         starting = _blocking(self.executor, _start_all, client, spec, plans)
         try:
@@ -242,7 +243,7 @@ def _pump_logs(container: Container, log_path: Path, prefix: str) -> threading.T
 
 
 def _copy_logs(container: Container, log_path: Path, prefix: str) -> None:
-    with contextlib.suppress(*ENGINE_ERRORS), log_path.open("ab") as log:
+    with contextlib.suppress(*ENGINE_ERRORS), open(log_path, "ab", opener=open_private) as log:
         for chunk in _log_stream(container):
             log.write(_prefixed(chunk, prefix) if prefix else chunk)
             log.flush()
@@ -291,7 +292,7 @@ def _resolve(future: asyncio.Future[int], code: int) -> None:
 
 
 def _note(log_path: Path, message: str) -> None:
-    with contextlib.suppress(OSError), log_path.open("a") as log:
+    with contextlib.suppress(OSError), open(log_path, "a", opener=open_private) as log:
         log.write(f"[bluegreen] {message}\n")
 
 

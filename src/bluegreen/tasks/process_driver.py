@@ -22,6 +22,7 @@ import signal
 from pathlib import Path
 
 from ..errors import PlatformError
+from ..state_dir import TASK_PIDS, make_private_dir, open_private, write_private
 from .driver import TaskSpec
 
 TASK_ID_VARIABLE = "BLUEGREEN_TASK_ID"
@@ -69,7 +70,7 @@ class ProcessDriver:
     name = "process"
 
     def __init__(self, state_dir: Path) -> None:
-        self.pid_dir = state_dir / "tasks"
+        self.pid_dir = state_dir / TASK_PIDS
 
     async def start(self, spec: TaskSpec) -> ProcessTask:
         if not spec.command:
@@ -77,11 +78,11 @@ class ProcessDriver:
                 f"no command for task {spec.task_id}: set local.command in bluegreen.toml "
                 "or a CMD in the Dockerfile"
             )
-        self.pid_dir.mkdir(parents=True, exist_ok=True)
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.pid_dir)
+        make_private_dir(spec.log_path.parent)
         env = {**os.environ, **spec.env, TASK_ID_VARIABLE: spec.task_id}
         try:
-            with spec.log_path.open("ab") as log:
+            with open(spec.log_path, "ab", opener=open_private) as log:
                 process = await asyncio.create_subprocess_exec(
                     "/bin/sh",
                     "-c",
@@ -96,7 +97,7 @@ class ProcessDriver:
         except OSError as exc:
             raise PlatformError(f"task {spec.task_id} could not start: {exc}") from exc
         pid_file = self.pid_dir / f"{spec.task_id}.pid"
-        pid_file.write_text(str(process.pid))
+        write_private(pid_file, str(process.pid))
         return ProcessTask(spec, process, pid_file)
 
     async def cleanup_orphans(self, project_key: str) -> int:

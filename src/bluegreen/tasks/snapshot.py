@@ -32,7 +32,7 @@ from pathlib import Path
 
 from docker.utils.build import exclude_paths
 
-from ..state_dir import STATE_DIR
+from ..state_dir import STATE_DIR, make_private_dir, tighten, write_private
 
 INDEX_FILE = "index.json"
 CHUNK = 1024 * 1024
@@ -94,13 +94,14 @@ class SnapshotStore:
         return executable, digest
 
     def _build(self, context: Path, files: list[str], final: Path) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
         building = Path(tempfile.mkdtemp(prefix=".building-", dir=self.root))
         try:
             for rel in files:
                 target = building / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(target.parent)
                 shutil.copy2(context / rel, target, follow_symlinks=False)
+                tighten(target)  # the copy is the owner's tasks' alone; the x bit stays
             building.rename(final)
         except FileExistsError:  # another deploy built the same snapshot first
             shutil.rmtree(building, ignore_errors=True)
@@ -116,9 +117,9 @@ class SnapshotStore:
         return data if isinstance(data, dict) else {}
 
     def _write_index(self, index: dict[str, list[object]]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
         temporary = self._index_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(index))
+        write_private(temporary, json.dumps(index))
         temporary.replace(self._index_path)
 
 
