@@ -86,6 +86,22 @@ def test_the_api_refuses_without_the_token_and_says_what_is_missing(tmp_path: Pa
     asyncio.run(main())
 
 
+def test_a_host_that_is_not_loopback_is_refused_before_the_token(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with api(tmp_path) as (client, _):
+            for host in ("evil.example", "evil.example:8080", "127.0.0.1.evil.example"):
+                for path in ("/", "/api/deployments"):
+                    answer = await client.get(path, headers={"Host": host})
+                    assert answer.status_code == 421, (host, path)
+                    assert "not a loopback name" in answer.json()["error"]
+            port = client.base_url.port
+            for host in (f"localhost:{port}", f"127.0.0.1:{port}", "[::1]", f"[::1]:{port}"):
+                answer = await client.get("/api/deployments", headers={"Host": host})
+                assert answer.status_code == 200, host
+
+    asyncio.run(main())
+
+
 def test_deploy_status_events_and_refusals_through_the_api(tmp_path: Path) -> None:
     async def main() -> None:
         async with api(tmp_path) as (client, config):

@@ -1,7 +1,10 @@
 """The daemon's admin API: JSON over HTTP on 127.0.0.1, events as Server-Sent Events.
 
 Every request carries the token from `.bluegreen/token` (`Authorization:
-Bearer ...`); anything else gets 401. User mistakes answer 400, refusals
+Bearer ...`); anything else gets 401. A request whose `Host` is not a
+loopback name gets 421 before the token is looked at: a page on another
+site that points a name of its own at 127.0.0.1 (DNS rebinding) can then
+reach neither the dashboard nor the API, token or not. User mistakes answer 400, refusals
 (a deployment already in flight) 409, each with `{"error": message}`, which
 the client turns back into the same `bluegreen.errors` exception.
 `/metrics` is the load balancer's Prometheus text; `/` a small dashboard
@@ -33,7 +36,7 @@ SHUTDOWN: web.AppKey[asyncio.Event] = web.AppKey("shutdown", asyncio.Event)
 
 
 def build_app(service: LocalService, token: str, shutdown: asyncio.Event) -> web.Application:
-    app = web.Application(middlewares=[_authorize(token), _errors])
+    app = web.Application(middlewares=[_loopback_host, _authorize(token), _errors])
     app[SERVICE] = service
     app[SHUTDOWN] = shutdown
     app.add_routes(
@@ -51,6 +54,19 @@ def build_app(service: LocalService, token: str, shutdown: asyncio.Event) -> web
         ]
     )
     return app
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
+@web.middleware
+async def _loopback_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    host = request.headers.get("Host", "")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name.lower() not in LOOPBACK_HOSTS:
+        message = f"Host {host!r} is not a loopback name; use http://127.0.0.1:<port>"
+        return web.json_response({"error": message}, status=421)
+    return await handler(request)
 
 
 def _authorize(token: str) -> Any:
