@@ -11,14 +11,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
+from collections.abc import Callable
 
 from bluegreen.state_dir import pid_alive
 
-from .harness import APP, LoadGenerator, Project, make_project
+from .harness import APP, LoadGenerator, Project
 from .test_daemon_e2e import daemon_pid
 
 APP_PY = """\
@@ -32,28 +29,12 @@ def write_app(project: Project, answer: str) -> None:
     (project.dir / "app.py").write_text(APP_PY.format(answer=answer))
 
 
-@pytest.fixture
-def start_app(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+def start_app(start_platform: Callable[..., Project], extra: str = "") -> Project:
     """A project whose command runs `app.py` from the task's working directory."""
-    started: list[Project] = []
-
-    def start(extra: str = "") -> Project:
-        project = make_project(tmp_path / f"project{len(started)}", canary="200ms", extra=extra)
-        config = project.dir / "bluegreen.toml"
-        command = f'command = "{sys.executable} app.py {APP}"'
-        lines = [
-            command if line.startswith("command =") else line
-            for line in config.read_text().splitlines()
-        ]
-        config.write_text("\n".join(lines) + "\n")
-        write_app(project, "one")
-        started.append(project)
-        project.cli("up")
-        return project
-
-    yield start
-    for project in started:
-        project.cli("down", check=False)
+    command = f"{sys.executable} app.py {APP}"
+    project = start_platform(canary="200ms", command=command, extra=extra)
+    write_app(project, "one")
+    return project
 
 
 def deployed_revision(project: Project, *args: str) -> str:
@@ -64,9 +45,9 @@ def deployed_revision(project: Project, *args: str) -> str:
 
 
 def test_rollback_runs_the_code_of_the_revision_it_returns_to(
-    start_app: Callable[..., Project],
+    start_platform: Callable[..., Project],
 ) -> None:
-    project = start_app()
+    project = start_app(start_platform)
     assert deployed_revision(project, "deploy") == "web:1"
     assert project.version() == "one"
     assert deployed_revision(project, "deploy") == "web:1"  # unchanged: the same revision
@@ -82,9 +63,9 @@ def test_rollback_runs_the_code_of_the_revision_it_returns_to(
 
 
 def test_the_stable_revision_restored_after_a_crash_runs_its_own_snapshot(
-    start_app: Callable[..., Project],
+    start_platform: Callable[..., Project],
 ) -> None:
-    project = start_app()
+    project = start_app(start_platform)
     assert deployed_revision(project, "deploy") == "web:1"
     write_app(project, "two")  # edited, not deployed
     pid = daemon_pid(project)
@@ -99,9 +80,9 @@ def test_the_stable_revision_restored_after_a_crash_runs_its_own_snapshot(
 
 
 def test_snapshots_beyond_keep_snapshots_are_pruned_and_their_rollback_refused(
-    start_app: Callable[..., Project],
+    start_platform: Callable[..., Project],
 ) -> None:
-    project = start_app(extra="keep_snapshots = 1")
+    project = start_app(start_platform, extra="keep_snapshots = 1")
     snapshots = project.dir / ".bluegreen" / "snapshots"
     deployed_revision(project, "deploy")
     write_app(project, "two")
@@ -118,9 +99,9 @@ def test_snapshots_beyond_keep_snapshots_are_pruned_and_their_rollback_refused(
 
 
 def test_image_under_the_process_driver_exits_2_and_changes_nothing(
-    start_app: Callable[..., Project],
+    start_platform: Callable[..., Project],
 ) -> None:
-    project = start_app()
+    project = start_app(start_platform)
     deployed_revision(project, "deploy")
     before = project.status()
     refused = project.cli("deploy", "--image", "registry.example/web:2", check=False)

@@ -11,13 +11,15 @@ Snapshots go with history: after each deployment only those of the newest
 
 Hashing and copying files is blocking work, so it runs on a worker thread,
 never in the loop that proxies traffic; one lock keeps a prune from
-removing a snapshot that a deploy has taken but not yet registered.
+removing a snapshot that a deploy has taken but not yet registered, or one
+a deployment is about to run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,10 @@ from ..errors import UsageError
 from ..spec.task_definition import TaskDefinition
 from ..tasks.dockerfile import read_dockerfile
 from ..tasks.snapshot import SnapshotStore
-from .store import Store
+from .store import RevisionRow, Store
 from .store_thread import StoreThread
+
+log = logging.getLogger(__name__)
 
 SNAPSHOTS_DIR = "snapshots"
 
@@ -72,28 +76,39 @@ class Revisions:
         return snapshot.digest
 
     async def get(self, revision: str) -> RunnableRevision | None:
-        row = await self.store.call(lambda store: store.revision(revision))
-        if row is None:
-            return None
+        """The revision as the runner starts it; taken under the lock, so a prune
+        never removes its snapshot between this answer and the deployment's start."""
+        async with self._lock:
+            row = await self.store.call(lambda store: store.revision(revision))
+            return self._runnable(row) if row else None
+
+    def _runnable(self, row: RevisionRow) -> RunnableRevision:
         workdir = None
         if row.snapshot is not None and self.snapshots is not None:
             snapshot = self.snapshots.get(row.snapshot)
             if snapshot is None:
                 raise UsageError(
-                    f"revision {revision} runs a snapshot of the app's files "
+                    f"revision {row.id} runs a snapshot of the app's files "
                     f"({row.snapshot[:12]}) that is no longer kept; raise [local] keep_snapshots"
                 )
             workdir = snapshot.path
-        return RunnableRevision(revision, TaskDefinition.from_document(row.taskdef), workdir)
+        return RunnableRevision(row.id, TaskDefinition.from_document(row.taskdef), workdir)
 
-    async def prune(self, running: Iterable[str]) -> list[str]:
-        """Remove the snapshots of all but the newest revisions and those `running`."""
+    async def prune(self, running: Callable[[], Iterable[str]]) -> None:
+        """Remove the snapshots of all but the newest revisions and those `running()`
+        (asked under the lock: a deployment begun meanwhile is counted). A failure
+        (a full disk, a permission) is logged: it must not end the daemon."""
         if self.snapshots is None:
-            return []
-        names = set(running)
+            return
         async with self._lock:
-            keep = await self.store.call(lambda store: _kept(store, self.keep, names))
-            return await asyncio.to_thread(self.snapshots.prune, keep)
+            names = set(running())
+            try:
+                keep = await self.store.call(lambda store: _kept(store, self.keep, names))
+                removed = await asyncio.to_thread(self.snapshots.prune, keep)
+            except Exception as exc:
+                log.error("pruning snapshots failed: %r", exc)
+                return
+        log.info("pruned %d snapshots, kept %d", len(removed), len(keep))
 
 
 def _kept(store: Store, newest: int, running: set[str]) -> set[str]:

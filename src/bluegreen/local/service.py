@@ -266,14 +266,14 @@ class LocalService:
             self.leftover = self.green  # stopped without rollback: left as is
         self.green = None
         self.controller = None
-        self.track(asyncio.create_task(self._prune_snapshots()))
+        self.track(asyncio.create_task(self.revisions.prune(self._running_revisions)))
 
-    async def _prune_snapshots(self) -> None:
-        running = [s.revision for s in (self.live, self.leftover) if s is not None]
-        try:
-            await self.revisions.prune(running)
-        except Exception as exc:  # a full disk must not end the daemon, but is said
-            log.error("pruning snapshots failed: %r", exc)
+    def _running_revisions(self) -> list[str]:
+        """Revisions with tasks, and the one a deployment in flight starts."""
+        running = [s.revision for s in (self.live, self.green, self.leftover) if s is not None]
+        if self.controller is not None:
+            running.append(self.controller.deployment.settings.revision)
+        return running
 
     def _ended(self, deployment_id: str) -> None:
         ended = time.time()
