@@ -77,7 +77,7 @@ interval = "50ms"
 deadline = "10s"
 
 [local]
-command = "{python} {app}"
+command = "{command}"
 prod_port = {prod_port}
 test_port = {test_port}
 deregistration_delay = "300ms"
@@ -150,6 +150,7 @@ def make_project(
     ready_wait: str = "0s",
     termination_wait: str = "0s",
     extra: str = "",
+    command: str = "",
 ) -> Project:
     root.mkdir(parents=True, exist_ok=True)
     project = Project(root, free_port(), free_port())
@@ -157,8 +158,7 @@ def make_project(
         canary=canary,
         ready_wait=ready_wait,
         termination_wait=termination_wait,
-        python=sys.executable,
-        app=APP,
+        command=command or f"{sys.executable} {APP}",
         prod_port=project.prod_port,
         test_port=project.test_port,
         extra=extra,

@@ -67,6 +67,21 @@ def test_task_environment_comes_from_the_task_definition(tmp_path: Path) -> None
     assert spec.log_path.parent.name == "web-1"
 
 
+def test_a_task_of_a_snapshot_runs_there_with_that_snapshots_dockerfile(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text('FROM python\nENV TODAY=1\nCMD ["serve", "new"]\n')
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    (snapshot / "Dockerfile").write_text('FROM python\nENV OLD=1\nCMD ["serve", "old"]\n')
+    tasks = runner(tmp_path, command=None)
+    spec = tasks.spec("web:1", TYPED, workdir=snapshot)
+    assert spec.workdir == snapshot
+    assert spec.command is not None and "old" in spec.command
+    assert spec.env["OLD"] == "1" and "TODAY" not in spec.env
+    today = tasks.spec("web:1", TYPED)
+    assert today.workdir is None and today.command is not None and "new" in today.command
+    assert today.env["TODAY"] == "1" and "OLD" not in today.env
+
+
 def test_a_task_that_cannot_start_fails_the_set_once_without_restarts(tmp_path: Path) -> None:
     async def scenario() -> None:
         failures: asyncio.Queue[str] = asyncio.Queue()

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from bluegreen.engine.events import Event, EventKind
-from bluegreen.local.store import MIGRATIONS, Store
+from bluegreen.local.store import MIGRATIONS, RevisionRow, Store
 from bluegreen.local.store_thread import StoreThread
 from bluegreen.vocabulary import Status
 
@@ -21,8 +21,34 @@ def test_revisions_are_numbered_per_family_and_reused_for_the_same_content(
     assert store.register_revision(v2) == "web:2"
     assert store.register_revision(v1) == "web:1"
     assert store.register_revision({"family": "api"}) == "api:1"
-    assert store.taskdef("web:2") == v2
-    assert store.taskdef("web:9") is None
+    assert store.revision("web:2") == RevisionRow("web:2", v2, None)
+    assert store.revision("web:9") is None
+
+
+def test_a_revision_is_its_definition_and_its_snapshot(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.db")
+    v1 = {"family": "web", "containerDefinitions": [{"name": "web", "image": "a"}]}
+    assert store.register_revision(v1, "aaa") == "web:1"
+    assert store.register_revision(v1, "aaa") == "web:1"
+    assert store.register_revision(v1, "bbb") == "web:2"
+    assert store.register_revision(v1, None) == "web:3"
+    assert store.register_revision(v1, "aaa") == "web:1"
+    assert store.revision("web:2") == RevisionRow("web:2", v1, "bbb")
+    assert store.newest_snapshots(1) == {"bbb"}
+    assert store.newest_snapshots(5) == {"aaa", "bbb"}
+
+
+def test_a_state_db_of_the_first_schema_migrates_and_keeps_its_revisions(
+    tmp_path: Path,
+) -> None:
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute("INSERT INTO revisions VALUES ('web:1', 'web', 1, '{\"family\": \"web\"}', 1.0)")
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "state.db")
+    assert store.revision("web:1") == RevisionRow("web:1", {"family": "web"}, None)
+    assert store.register_revision({"family": "web"}, "abc") == "web:2"
 
 
 def test_deployments_logs_and_state_survive_a_reopen(tmp_path: Path) -> None:

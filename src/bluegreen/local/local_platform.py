@@ -19,7 +19,7 @@ from httpx_sse import connect_sse
 from ..engine.events import Event
 from ..errors import PlatformError, UsageError
 from ..platform import DeploymentSummary, DeployRequest
-from ..spec.config import BluegreenConfig
+from ..spec.config import BluegreenConfig, LocalDriver
 from ..spec.deployment_config import resolve_config
 from ..spec.project import Project
 from ..spec.taskdef import render_taskdef
@@ -38,6 +38,8 @@ class LocalPlatform:
     # -- the Platform protocol ----------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> str:
+        if request.image:
+            self._refuse_image(request.image)
         taskdef = render_taskdef(
             self.project, image=request.image, set_values=request.set_values, local_defaults=True
         )
@@ -82,6 +84,21 @@ class LocalPlatform:
     def rollback(self, to_revision: str | None = None) -> str:
         body = {"to": to_revision, "config": self._config(None)}
         return str(self._call("POST", "/api/rollback", body)["deployment_id"])
+
+    def _refuse_image(self, image: str) -> None:
+        """The process driver would run the working tree and report success: refuse."""
+        driver = self.project.config.local.driver
+        if driver is LocalDriver.DOCKER:
+            return
+        which = (
+            "the process driver"
+            if driver is LocalDriver.PROCESS
+            else 'local.driver = "auto" may pick the process driver, which'
+        )
+        raise UsageError(
+            f"--image: {which} runs the app's files, not an image; "
+            f'set [local] driver = "docker" to run {image}'
+        )
 
     # -- talking to the daemon -------------------------------------------------------
 

@@ -41,6 +41,7 @@ from .clock import SystemClock
 from .controller import Controller
 from .event_log import UNSTORED, EventLog
 from .recovery import interrupted_message, settings_to_json
+from .revisions import Revisions, RunnableRevision
 from .store import DeploymentRow, Store
 from .store_thread import StoreThread
 
@@ -59,6 +60,9 @@ class LocalService:
         self.driver = driver
         self.store = StoreThread(Store(state_dir / "state.db"), self._store_failed)
         self.events = EventLog(self.store)
+        self.revisions = Revisions.for_driver(
+            self.store, project_dir, state_dir, driver.name, config.local.keep_snapshots
+        )
         self.runner = Runner(driver, config, project_dir, state_dir)
         self.lb = LoadBalancer()
         self.groups: dict[str, TargetGroup] = {}
@@ -113,11 +117,12 @@ class LocalService:
 
     async def _restore_stable(self) -> None:
         """Serve the stable revision again, once its targets pass the health check anew."""
-        revision, document = await self.store.call(_stable_taskdef)
-        if revision is None or document is None:
+        name = await self.store.call(lambda store: store.stable_revision)
+        stable = await self.revisions.get(name) if name else None
+        if stable is None:
             return
-        taskdef = TaskDefinition.from_document(document)
-        task_set = await self._launch(self.live_group, revision, taskdef)
+        revision = stable.revision
+        task_set = await self._launch(self.live_group, stable)
         group = self.groups[self.live_group]
         try:
             async with asyncio.timeout(RESTORE_TIMEOUT):
@@ -156,11 +161,14 @@ class LocalService:
     # -- task sets and routing ---------------------------------------------------
 
     async def _launch(
-        self, group_name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
+        self, group_name: str, runnable: RunnableRevision, count: int | None = None
     ) -> TaskSet:
         """Start a task set whose tasks register in `group_name` as they come and go."""
         group = self.groups[group_name]
-        task_set = self.runner.task_set(group_name, revision, taskdef, count)
+        revision = runnable.revision
+        task_set = self.runner.task_set(
+            group_name, revision, runnable.taskdef, count, runnable.workdir
+        )
 
         async def registered(task: Any) -> None:
             self.targets[task.task_id] = group.register(task.host, task.port)
@@ -219,11 +227,10 @@ class LocalService:
         await self.store.call(lambda store: store.append_input(deployment_id, payload))
 
     async def launch_green(self, revision: str, count: int) -> None:
-        document = await self.store.call(lambda store: store.taskdef(revision))
-        if document is None:
+        runnable = await self.revisions.get(revision)
+        if runnable is None:
             raise PlatformError(f"revision {revision} is not registered")
-        taskdef = TaskDefinition.from_document(document)
-        self.green = await self._launch(self.green_group, revision, taskdef, count)
+        self.green = await self._launch(self.green_group, runnable, count)
 
     def terminate(self, role: TaskSetRole) -> Coroutine[Any, Any, None]:
         """The task set is chosen now, not when the drain begins: by then a success
@@ -259,6 +266,14 @@ class LocalService:
             self.leftover = self.green  # stopped without rollback: left as is
         self.green = None
         self.controller = None
+        self.track(asyncio.create_task(self.revisions.prune(self._running_revisions)))
+
+    def _running_revisions(self) -> list[str]:
+        """Revisions with tasks, and the one a deployment in flight starts."""
+        running = [s.revision for s in (self.live, self.green, self.leftover) if s is not None]
+        if self.controller is not None:
+            running.append(self.controller.deployment.settings.revision)
+        return running
 
     def _ended(self, deployment_id: str) -> None:
         ended = time.time()
@@ -266,18 +281,17 @@ class LocalService:
 
     # -- the verbs the API offers ------------------------------------------------------
 
-    async def deploy(
-        self,
-        taskdef: dict[str, Any],
-        config: BluegreenConfig,
-        *,
-        rollback_of: str | None = None,
-        all_at_once: bool = False,
-    ) -> str:
+    async def deploy(self, taskdef: dict[str, Any], config: BluegreenConfig) -> str:
         self._refuse_if_busy()
         # Typed here, at the API, so a document the runner can't run is refused now.
         TaskDefinition.from_document(taskdef).container(config.service.container)
-        revision = await self.store.call(lambda store: store.register_revision(taskdef))
+        revision = await self.revisions.register(taskdef)
+        return await self._begin(revision, config, rollback_of=None, all_at_once=False)
+
+    async def _begin(
+        self, revision: str, config: BluegreenConfig, *, rollback_of: str | None, all_at_once: bool
+    ) -> str:
+        """Start a deployment of a registered revision."""
         self._refuse_if_busy()  # another deploy may have begun while the store worked
         blue = self.live.revision if self.live else None
         settings = deployment_settings(config, revision, blue)
@@ -322,13 +336,16 @@ class LocalService:
             return self.controller.deployment_id
         last = next((r for r in await self.history(100) if r.status is Status.SUCCEEDED), None)
         target = to_revision or (last.blue_revision if last else None)
-        taskdef = await self.store.call(lambda store: store.taskdef(target)) if target else None
-        if target is None or taskdef is None:
+        # The revision itself, not its definition registered again: that would
+        # snapshot today's files and make a new revision of them.
+        runnable = await self.revisions.get(target) if target else None
+        if target is None or runnable is None:
             raise UsageError(
                 f"no revision {target!r} to roll back to" if target else "nothing to roll back to"
             )
-        return await self.deploy(
-            taskdef, config, rollback_of=last.id if last else None, all_at_once=True
+        runnable.taskdef.container(config.service.container)
+        return await self._begin(
+            target, config, rollback_of=last.id if last else None, all_at_once=True
         )
 
     async def continue_deployment(self, wanted: str) -> str:
@@ -378,8 +395,3 @@ class LocalService:
             return
         message = f"store: writing the {what} failed: {error!r}"
         self.events.publish(UNSTORED, self.controller.event(EventKind.MESSAGE, message))
-
-
-def _stable_taskdef(store: Store) -> tuple[str | None, dict[str, Any] | None]:
-    revision = store.stable_revision
-    return revision, store.taskdef(revision) if revision else None

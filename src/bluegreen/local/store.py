@@ -1,7 +1,8 @@
 """The local platform's memory: one SQLite file (WAL) in `.bluegreen/state.db`.
 
 It holds what must outlive the daemon: registered revisions (the rendered
-task definition, immutable once stored), deployments with every engine
+task definition and, under the process driver, the digest of the snapshot
+of the app's files it runs, both immutable once stored), deployments with every engine
 input they received (written *before* the input is handled, so replaying
 them rebuilds the deployment) and their event log, and the stable revision
 that a restarted daemon serves again. The schema is versioned with
@@ -41,7 +42,17 @@ MIGRATIONS = (
         payload TEXT NOT NULL, PRIMARY KEY (deployment_id, seq));
     CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # The digest of the revision's snapshot (process driver); NULL: the image is the code.
+    "ALTER TABLE revisions ADD COLUMN snapshot TEXT;",
 )
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    id: str
+    taskdef: dict[str, Any]
+    snapshot: str | None
+    """The digest of the app's files this revision runs; None when its image holds them."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,14 @@ class Store:
         self.db.close()
 
     # revisions
-    def register_revision(self, taskdef: dict[str, Any]) -> str:
-        """`family:N`; content registered before keeps its revision (a rollback redeploys it)."""
+    def register_revision(self, taskdef: dict[str, Any], snapshot: str | None = None) -> str:
+        """`family:N`; the same definition and snapshot registered before keep their
+        revision (an unchanged redeploy), and a change of either makes a new one."""
         family = str(taskdef.get("family") or "task")
         content = json.dumps(taskdef, sort_keys=True)
         same = self.db.execute(
-            "SELECT id FROM revisions WHERE family = ? AND taskdef = ?", (family, content)
+            "SELECT id FROM revisions WHERE family = ? AND taskdef = ? AND snapshot IS ?",
+            (family, content, snapshot),
         ).fetchone()
         if same:
             return str(same["id"])
@@ -93,14 +106,26 @@ class Store:
         ).fetchone()[0]
         revision = f"{family}:{(newest or 0) + 1}"
         self.db.execute(
-            "INSERT INTO revisions VALUES (?, ?, ?, ?, ?)",
-            (revision, family, (newest or 0) + 1, content, time.time()),
+            "INSERT INTO revisions (id, family, number, taskdef, created, snapshot)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (revision, family, (newest or 0) + 1, content, time.time(), snapshot),
         )
         return revision
 
-    def taskdef(self, revision: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT taskdef FROM revisions WHERE id = ?", (revision,)).fetchone()
-        return json.loads(row["taskdef"]) if row else None
+    def revision(self, revision: str) -> RevisionRow | None:
+        row = self.db.execute(
+            "SELECT id, taskdef, snapshot FROM revisions WHERE id = ?", (revision,)
+        ).fetchone()
+        return RevisionRow(row["id"], json.loads(row["taskdef"]), row["snapshot"]) if row else None
+
+    def newest_snapshots(self, count: int) -> set[str]:
+        """The snapshot digests of the `count` most recently registered revisions."""
+        rows = self.db.execute(
+            "SELECT snapshot FROM revisions WHERE snapshot IS NOT NULL"
+            " ORDER BY created DESC, rowid DESC LIMIT ?",
+            (count,),
+        )
+        return {str(row["snapshot"]) for row in rows}
 
     # deployments
     def create_deployment(

@@ -188,6 +188,8 @@ class LocalConfig(_Section):
     network: LocalNetwork = LocalNetwork.PUBLISH
     deregistration_delay: Duration = 5.0
     """ALB's default is 300 s; a local target drains in seconds."""
+    keep_snapshots: Annotated[int, Field(ge=1)] = 10
+    """Process driver: the newest revisions whose snapshot of the app's files is kept."""
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> LocalConfig:

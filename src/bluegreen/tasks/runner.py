@@ -8,7 +8,9 @@ A task the driver cannot start at all (no command, an image the engine
 can't pull, a directory that isn't there) is not retried: the set reports
 the driver's error at once, since the next attempt would fail the same way.
 The runner picks a free port per task and builds the `TaskSpec` from the
-typed task definition; a driver runs it.
+typed task definition; a driver runs it. A revision that holds its own
+files (a snapshot, under the process driver) runs its tasks there, with
+that snapshot's Dockerfile, so a rollback runs the code it was deployed with.
 """
 
 from __future__ import annotations
@@ -45,10 +47,18 @@ class TaskSet:
     """The tasks of one revision: started together, restarted while live, stopped together."""
 
     def __init__(
-        self, name: str, revision: str, runner: Runner, taskdef: TaskDefinition, count: int
+        self,
+        name: str,
+        revision: str,
+        runner: Runner,
+        taskdef: TaskDefinition,
+        count: int,
+        workdir: Path | None = None,
     ) -> None:
         self.name = name
         self.revision = revision
+        self.workdir = workdir
+        """The revision's snapshot of the app's files; None: the project directory."""
         self.runner = runner
         self.taskdef = taskdef
         self.container = runner.container(taskdef)
@@ -86,7 +96,7 @@ class TaskSet:
         while self.live and self.failure is None:
             started = loop.time()
             try:
-                task = await self.runner.start_task(self.revision, self.taskdef)
+                task = await self.runner.start_task(self.revision, self.taskdef, self.workdir)
             except PlatformError as exc:
                 await self._failed(str(exc))
                 return
@@ -133,19 +143,29 @@ class Runner:
         self.dockerfile = read_dockerfile(project_dir)
 
     def task_set(
-        self, name: str, revision: str, taskdef: TaskDefinition, count: int | None = None
+        self,
+        name: str,
+        revision: str,
+        taskdef: TaskDefinition,
+        count: int | None = None,
+        workdir: Path | None = None,
     ) -> TaskSet:
-        """A task set of `revision`; SpecError if it lacks the load-balanced container."""
-        return TaskSet(name, revision, self, taskdef, count or self.config.service.desired_count)
+        """A task set of `revision` (run in `workdir`, its snapshot, when it has one);
+        SpecError if it lacks the load-balanced container."""
+        count = count or self.config.service.desired_count
+        return TaskSet(name, revision, self, taskdef, count, workdir)
 
-    async def start_task(self, revision: str, taskdef: TaskDefinition) -> RunningTask:
-        return await self.driver.start(self.spec(revision, taskdef))
+    async def start_task(
+        self, revision: str, taskdef: TaskDefinition, workdir: Path | None = None
+    ) -> RunningTask:
+        return await self.driver.start(self.spec(revision, taskdef, workdir))
 
-    def spec(self, revision: str, taskdef: TaskDefinition) -> TaskSpec:
+    def spec(self, revision: str, taskdef: TaskDefinition, workdir: Path | None = None) -> TaskSpec:
         container = self.container(taskdef)
         task_id = f"{revision.replace(':', '-')}-{uuid.uuid4().hex[:8]}"
         port = free_port()
-        env = {**self.dockerfile.env, **container.env, "PORT": str(port)}
+        dockerfile = self.dockerfile if workdir is None else read_dockerfile(workdir)
+        env = {**dockerfile.env, **container.env, "PORT": str(port)}
         return TaskSpec(
             task_id=task_id,
             revision=revision,
@@ -155,8 +175,8 @@ class Runner:
             container_port=self.config.service.container_port,
             host_port=port,
             env=env,
-            command=self.config.local.command or self.dockerfile.command,
-            workdir=None,
+            command=self.config.local.command or dockerfile.command,
+            workdir=workdir,
             log_path=self.log_dir(revision) / f"{task_id}.log",
             stop_timeout=container.stop_timeout,
             labels={
