@@ -89,7 +89,8 @@ def test_bad_set_is_a_usage_error(bad: str):
 def test_set_for_a_placeholder_no_file_has_exits_2_naming_the_nearest(command: str, tmp_path: Path):
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app)
-    out = bluegreen(command, "--image", IMAGE, "--set", "APP_VERSON=v2", app)
+    image = ["--image", IMAGE] if command == "render" else []  # local deploy refuses --image
+    out = bluegreen(command, *image, "--set", "APP_VERSON=v2", app)
     assert out.returncode == 2, out.stdout + out.stderr
     assert "--set APP_VERSON: no placeholder" in out.stderr
     named = out.stderr.split("nearest first): ", 1)[1].split(", ")
