@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine.events import Event, Weights
+from ..engine.events import Event
 from ..platform import DeploymentSummary
 from ..vocabulary import Status
 
@@ -34,7 +34,7 @@ class Record:
             return None
         try:
             if "verdict" in data:
-                self.verdict = summary_from_dict(data["verdict"])
+                self.verdict = DeploymentSummary.from_dict(data["verdict"])
                 return self.verdict
             event = Event.from_dict(data)
         except (KeyError, TypeError, ValueError):
@@ -53,21 +53,6 @@ class Record:
         if self.verdict is not None:
             return self.verdict.status
         return self.events[-1].status if self.events else None
-
-
-def summary_from_dict(data: dict[str, object]) -> DeploymentSummary:
-    """The inverse of `DeploymentSummary.to_dict` for the fields a report uses."""
-    weights = data.get("weights")
-    return DeploymentSummary(
-        deployment_id=str(data["deployment_id"]),
-        status=Status(str(data["status"])),
-        revision=str(data.get("revision") or ""),
-        platform=str(data.get("platform") or ""),
-        created=float(str(data.get("created") or 0)),
-        ended=float(str(data["ended"])) if data.get("ended") is not None else None,
-        weights=Weights(**weights) if isinstance(weights, dict) else None,
-        message=str(data.get("message") or ""),
-    )
 
 
 def dotenv(record: Record) -> str:

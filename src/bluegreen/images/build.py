@@ -60,15 +60,20 @@ def build_image(
         raise PlatformError(f"the Docker engine failed the build: {exc}") from exc
 
 
-def _context_tar(context: Path, dockerfile: str) -> IO[bytes]:
-    """The context as the SDK would send it (honouring .dockerignore), minus
-    bluegreen's own state: `.bluegreen/` holds a live SQLite file and logs."""
+def context_excludes(context: Path) -> list[str]:
+    """What a build context leaves out: the `.dockerignore` patterns, and
+    bluegreen's own state (`.bluegreen/` holds a live SQLite file and logs)."""
     ignore = context / ".dockerignore"
     lines = ignore.read_text().splitlines() if ignore.is_file() else []
     patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return [*patterns, STATE_DIR]
+
+
+def _context_tar(context: Path, dockerfile: str) -> IO[bytes]:
+    """The context as the SDK would send it."""
     tar: IO[bytes] = docker.utils.tar(
         str(context),
-        exclude=[*patterns, STATE_DIR],
+        exclude=context_excludes(context),
         dockerfile=process_dockerfile(dockerfile, str(context)),
     )
     return tar

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import stat
@@ -32,8 +33,10 @@ from pathlib import Path
 
 from docker.utils.build import exclude_paths
 
-from ..state_dir import STATE_DIR, make_private_dir, tighten, write_private
+from ..images.build import context_excludes
+from ..state_dir import make_private_dir, tighten, write_private
 
+log = logging.getLogger(__name__)
 INDEX_FILE = "index.json"
 CHUNK = 1024 * 1024
 RACY_NS = 2_000_000_000
@@ -78,7 +81,10 @@ class SnapshotStore:
         for child in sorted(self.root.iterdir()) if self.root.is_dir() else []:
             if child.is_dir() and not child.name.startswith(".") and child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
-                removed.append(child.name)
+                if child.exists():  # a file it could not remove: say so, keep it listed
+                    log.warning("snapshot %s could not be removed from %s", child.name, self.root)
+                else:
+                    removed.append(child.name)
         return removed
 
     def _hash(self, path: Path, rel: str, index: dict[str, list[object]]) -> tuple[bool, str]:
@@ -125,11 +131,8 @@ class SnapshotStore:
 
 def included_files(context: Path) -> list[str]:
     """Regular files and symlinks `docker build` would send, sorted, as relative paths."""
-    ignore = context / ".dockerignore"
-    lines = ignore.read_text().splitlines() if ignore.is_file() else []
-    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     found = []
-    for rel in exclude_paths(str(context), [*patterns, STATE_DIR]):
+    for rel in exclude_paths(str(context), context_excludes(context)):
         with contextlib.suppress(OSError):
             mode = os.lstat(context / rel).st_mode
             if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
