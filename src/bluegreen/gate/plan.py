@@ -13,10 +13,12 @@ from pathlib import Path
 
 from ..shell import ShellResult, hook_environment, run_shell
 from ..spec.config import BluegreenConfig
+from ..vocabulary import LifecycleEvent
 from .probe import Probe
 from .streak import Policy
 
-LIFECYCLE_EVENT = "AllowTestTraffic"
+# The lifecycle event whose test traffic the gate checks, in the smoke command's environment.
+LIFECYCLE_EVENT = str(LifecycleEvent.ALLOW_TEST_TRAFFIC)
 
 
 @dataclass(frozen=True)
