@@ -22,7 +22,7 @@ INSTALL = "make bench-tools (apt-get install haproxy wrk nginx-light)"
 
 
 NEEDS_TOOLS = ("lb.py", "deploy_latency.py")
-EVERY_TOOL_FREE = ("snapshot.py",)
+EVERY_TOOL_FREE = ("snapshot.py", "crashes.py")
 
 
 def main() -> int:

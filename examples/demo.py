@@ -95,8 +95,12 @@ def main() -> int:
             **os.environ,
             # As a user with this virtualenv activated: the app's gunicorn is found there.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-            "BLUEGREEN_LOCAL_PROD_PORT": str(free_port()),
-            "BLUEGREEN_LOCAL_TEST_PORT": str(free_port()),
+            # Yours if set (as the README's override paragraph says), else free ones.
+            "BLUEGREEN_LOCAL_PROD_PORT": os.environ.get("BLUEGREEN_LOCAL_PROD_PORT")
+            or str(free_port()),
+            "BLUEGREEN_LOCAL_TEST_PORT": os.environ.get("BLUEGREEN_LOCAL_TEST_PORT")
+            or str(free_port()),
+            "BLUEGREEN_LOCAL_ADMIN_PORT": os.environ.get("BLUEGREEN_LOCAL_ADMIN_PORT") or "0",
             "BLUEGREEN_DEPLOYMENT_CONFIG": json.dumps(CANARY),
             "BLUEGREEN_DEPLOYMENT_TERMINATION_WAIT": "2s",
         }

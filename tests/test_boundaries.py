@@ -34,12 +34,21 @@ ALLOWED: dict[str, set[str]] = {
     "images": {"spec", "errors", "state_dir"},
     "tasks": {"spec", "errors", "images", "state_dir"},
     "gate": {"vocabulary", "engine", "spec", "errors", "shell"},
+    "runtime": {"spec", "errors", "state_dir", "lb", "tasks"},
     "local": {
         *("vocabulary", "engine", "spec", "errors", "platform", "shell", "state_dir"),
-        *("lb", "tasks", "gate"),
+        *("lb", "tasks", "gate", "notify", "runtime"),
     },
-    "aws": {*("vocabulary", "engine", "spec", "errors", "platform", "shell", "images", "gate")},
+    "aws": {
+        *("vocabulary", "engine", "spec", "errors", "platform", "shell", "images", "gate"),
+        "notify",
+    },
+    "emulator": {
+        *("vocabulary", "engine", "spec", "errors", "state_dir", "shell", "lb", "tasks"),
+    },
     "ci": {*("vocabulary", "engine", "spec", "errors", "platform", "shell", "images", "gate")},
+    "plan": {"vocabulary", "engine", "spec", "errors", "platform", "tasks"},
+    "notify": {"vocabulary", "engine", "spec", "errors"},
 }
 THIN = {"cli", ""}  # the command, and the package's own __init__, may import anything
 

@@ -126,7 +126,12 @@ def test_missing_directory_and_files_exit_2(tmp_path: Path):
     assert bluegreen("validate", tmp_path / "nope").returncode == 2
     out = bluegreen("validate", tmp_path)
     assert out.returncode == 2
-    assert out.stderr.count("file not found") == 3
+    assert f"no bluegreen project in {tmp_path.resolve()}" in out.stderr, out.stderr
+    assert f"bluegreen init {tmp_path}" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, "one line, not one per file"
+    (tmp_path / "bluegreen.toml").write_text('[service]\nname = "web"\n')
+    out = bluegreen("validate", tmp_path)
+    assert out.stderr.count("file not found") == 2, "a half-made project names what is missing"
 
 
 def test_init_scaffolds_files_that_validate_and_never_overwrites(tmp_path: Path):

@@ -18,6 +18,7 @@ class ExitCode:
     BAD_INPUT = 2
     TIMED_OUT = 3
     PLATFORM = 4
+    PLAN_CHANGES = 5  # `plan`: a deploy would change something
     INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 

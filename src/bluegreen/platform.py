@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+from .engine.deployment_settings import DeploymentSettings
 from .engine.events import Event, Weights
 from .errors import DeploymentFailed, DeploymentTimedOut
 from .vocabulary import Status
@@ -71,10 +73,29 @@ class DeploymentSummary:
         )
 
 
+@dataclass(frozen=True)
+class LiveState:
+    """What runs now beside what a deploy of the request would send, for `plan`."""
+
+    revision: str | None
+    """The live revision; None when nothing has been deployed."""
+    taskdef: Mapping[str, Any] | None
+    proposed: Mapping[str, Any]
+    """The task definition a deploy would register, rendered as the deploy would."""
+    settings: DeploymentSettings | None = None
+    """The live deployment's settings, where the platform keeps them (local)."""
+    files: Path | None = None
+    """The live revision's snapshot of the app's files (local, process driver)."""
+    refusals: tuple[str, ...] = ()
+    """What the deploy would refuse, found by reading, not by trying."""
+
+
 class Platform(Protocol):
     """A place deployments run: `local`, `aws-codedeploy`, `aws-ecs`."""
 
     name: str
+    project: Any
+    """The `spec.project.Project` it deploys."""
 
     def deploy(self, request: DeployRequest) -> str:
         """Start a deployment and return its id; raise if one is already in flight."""
@@ -95,6 +116,14 @@ class Platform(Protocol):
 
     def rollback(self, to_revision: str | None = None) -> str:
         """Flip back inside the termination wait, else deploy the last good revision."""
+
+    def live(self, request: DeployRequest) -> LiveState:
+        """What runs now and what `deploy(request)` would send, changing nothing."""
+
+    def now(self, deployment_id: str) -> Mapping[str, Any] | None:
+        """What is true now beyond the events, for the live view: the phase and
+        when its wait ends, both task sets' targets, traffic per role. None where
+        the platform cannot say more than its events (AWS)."""
 
 
 def raise_for_status(summary: DeploymentSummary, *, timed_out: bool = False) -> None:

@@ -81,6 +81,31 @@ class StateDir:
     def up_lock_file(self) -> Path:
         return self.path / "up.lock"
 
+    @property
+    def runtime_socket(self) -> Path:
+        """The runtime's API (`bluegreen.runtime`): listeners, target groups, tasks."""
+        return self.path / "runtime.sock"
+
+    @property
+    def runtime_info_file(self) -> Path:
+        return self.path / "runtime.json"
+
+    @property
+    def runtime_lock_file(self) -> Path:
+        return self.path / "runtime.lock"
+
+    @property
+    def runtime_log_file(self) -> Path:
+        return self.path / "runtime.log"
+
+    def runtime_pid(self) -> int | None:
+        """The running runtime's pid; None when there is none (or its file is stale)."""
+        try:
+            pid = int(json.loads(self.runtime_info_file.read_text())["pid"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+        return pid if pid_alive(pid) else None
+
     def prepare(self) -> None:
         """Create the directory 0700, and take group/other bits off whatever is already in it
         (a `.bluegreen/` made by an older version, or by hand, with the umask's 0755/0644)."""

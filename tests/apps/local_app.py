@@ -1,7 +1,9 @@
 """A tiny web app for the local platform's tests, steered by its environment.
 
 PORT: where to listen. APP_VERSION: what `/` answers. APP_MODE: `ok`,
-`crash` (exit at once), `errors` (every request but /health answers 500).
+`crash` (exit at once), `errors` (every request but /health answers 500),
+`health-404` (/health answers 404), `health-slow` (/health answers after
+5 s), `no-listen` (runs, but never listens).
 APP_UNHEALTHY_FILE: while that file exists, /health answers 503, so a test
 can turn a running task unhealthy at a moment of its choosing. Every answer
 carries `X-App: local_app`, which tells the app's own 5xx from the load
@@ -13,15 +15,22 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+HEALTH_MODES = ("health-404", "health-slow")
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        if self.path.startswith("/health"):
+        mode = os.environ.get("APP_MODE")
+        if self.path.startswith("/health") and mode in HEALTH_MODES:
+            time.sleep(5 if mode == "health-slow" else 0)
+            self.answer(404 if mode == "health-404" else 200, "ok")
+        elif self.path.startswith("/health"):
             unhealthy = os.environ.get("APP_UNHEALTHY_FILE")
             self.answer(503 if unhealthy and Path(unhealthy).exists() else 200, "ok")
         elif os.environ.get("APP_MODE") == "errors":
@@ -46,6 +55,10 @@ def main() -> None:
     if os.environ.get("APP_MODE") == "crash":
         print("crashing on purpose", flush=True)
         sys.exit(3)
+    if os.environ.get("APP_MODE") == "no-listen":
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            time.sleep(60)
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,5 +1,9 @@
 """CodeDeploy as it progresses: scripted deployments over moto's stored ones.
 
+Only for what the emulator can't show (tests/emulator runs real
+deployments): throttling and other API errors injected on purpose, and
+the platform's reading of frames no emulator produces on demand.
+
 A scenario is the frames one deployment shows to successive GetDeployment
 calls (status, lifecycle events with diagnostics, task sets with traffic
 weights), in the shapes of the botocore model. A frame marked `roll_back`
@@ -48,37 +52,6 @@ def gated() -> Script:
 
 def no_gate() -> Script:
     return Script([frame("Created", 0), frame("InProgress", 1, 0.0), *success_after_ready()])
-
-
-def install_fails() -> Script:
-    diagnostics = {
-        "errorCode": "UnknownError",
-        "message": "The ECS service cannot reach a steady state: CannotPullContainerError",
-    }
-    error = {"code": "ECS_UPDATE_ERROR", "message": "Tasks failed to start"}
-    return Script(
-        [
-            frame("InProgress", 1, 0.0, current="Install"),
-            frame("Failed", 1, 0.0, current="Install", failed=diagnostics, error=error),
-        ]
-    )
-
-
-def stuck_install() -> Script:
-    """A green set that never becomes steady: CodeDeploy would wait an hour."""
-    return Script([frame("InProgress", 1, 0.0, current="Install")], pause=0)
-
-
-def hook_fails() -> Script:
-    diagnostics = {
-        "errorCode": "ScriptFailed",
-        "scriptName": "CodeDeployHook_web_check",
-        "message": "The AfterInstall hook reported Failed",
-        "logTail": "assert version == 'v2'",
-    }
-    error = {"code": "HOOK_EXECUTION_FAILURE", "message": "A lifecycle hook failed"}
-    failed = frame("Failed", 2, 0.0, current="AfterInstall", failed=diagnostics, error=error)
-    return Script([frame("InProgress", 2, 0.0, current="AfterInstall"), {**failed, "roll_back": 1}])
 
 
 def rollback() -> Script:

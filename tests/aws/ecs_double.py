@@ -20,7 +20,6 @@ from .doubles import ApiError, BotocoreDouble, Script, now
 
 ARN = "arn:aws:ecs:us-east-1:123456789012"
 HOOK_ID = "hook-0123456789abcdef"
-LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:web-check"
 FINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 
 
@@ -51,27 +50,6 @@ def paused() -> Script:
         stage("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", hook="AWAITING_ACTION"),
     ]
     return Script(frames, pause=len(frames) - 1)
-
-
-def lambda_hook_fails() -> Script:
-    check = {"hook": "IN_PROGRESS", "hook_type": "AWS_LAMBDA"}
-    failed = {"hook": "FAILED", "hook_type": "AWS_LAMBDA"}
-    reason = "Service deployment rolled back because of a lifecycle hook failure"
-    return Script(
-        [
-            stage("IN_PROGRESS", "POST_SCALE_UP", **check),
-            *[{**frame, **failed} for frame in rolled_back(reason)],
-        ]
-    )
-
-
-def stuck_scale_up() -> Script:
-    return Script([stage("IN_PROGRESS", "SCALE_UP")], pause=0)
-
-
-def scale_up_fails() -> Script:
-    reason = "ECS deployment circuit breaker: tasks failed to start (CannotPullContainerError)"
-    return Script([stage("IN_PROGRESS", "SCALE_UP"), *rolled_back(reason)])
 
 
 class EcsDouble(BotocoreDouble):
@@ -183,17 +161,15 @@ class EcsDouble(BotocoreDouble):
         return {"serviceDeploymentArn": arn}
 
 
-def hook_detail(status: str, target_type: str | None) -> dict[str, Any]:
-    detail = {
+def hook_detail(status: str) -> dict[str, Any]:
+    """Our gate's PAUSE hook (the scripts run no other)."""
+    return {
         "hookId": HOOK_ID,
-        "targetType": target_type or "PAUSE",
+        "targetType": "PAUSE",
         "status": status,
         "expiresAt": now(),
         "timeoutAction": "ROLLBACK",
     }
-    if target_type == "AWS_LAMBDA":
-        detail["targetArn"] = LAMBDA_ARN
-    return detail
 
 
 def service_deployment(arn: str, script: Script) -> dict[str, Any]:
@@ -227,7 +203,5 @@ def service_deployment(arn: str, script: Script) -> dict[str, Any]:
         deployment["statusReason"] = current["reason"]
         deployment["rollback"] = {"reason": current["reason"], "startedAt": now()}
     if current.get("hook"):
-        deployment["lifecycleHookDetails"] = [
-            hook_detail(current["hook"], current.get("hook_type"))
-        ]
+        deployment["lifecycleHookDetails"] = [hook_detail(current["hook"])]
     return deployment

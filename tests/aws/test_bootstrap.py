@@ -25,6 +25,7 @@ from bluegreen.spec.project import Project, load_project
 from bluegreen.spec.scaffold import Guess, scaffold
 from bluegreen.spec.taskdef import render_taskdef
 
+from ..ci.harness import tool
 from ..packaging import free_port
 from .conftest import IMAGE, with_config
 
@@ -119,6 +120,39 @@ def test_printed_settings_fill_the_scaffolded_taskdef(
     assert "awslogs-create-group" not in options
 
 
+def test_write_puts_the_settings_into_bluegreen_toml_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], network: list[str]
+) -> None:
+    """--write replaces the [aws] table: the stack's keys in, the user's other
+    keys and every other table and comment kept; the project then loads."""
+    guess = Guess(name="web", container="web", port=8000, health_path="/health")
+    scaffold(tmp_path, guess=guess)
+    config = tmp_path / "bluegreen.toml"
+    mine = '[aws]\n# where it runs\naccount_id = "123456789012"  # ours\n'
+    before = config.read_text().replace("[aws]\n", mine, 1)
+    before += '\n[hooks]   # a table after [aws], with a comment\nAfterInstall = "true"\n'
+    config.write_text(before)
+    with pytest.raises(SystemExit) as done:
+        main(["aws", "bootstrap", str(tmp_path), *network, "--write"])
+    captured = capsys.readouterr()
+    assert done.value.code == 0, captured.err
+    assert f"wrote the [aws] table in {config}" in captured.err
+    after = config.read_text()
+    written = tomllib.loads(after)
+    assert written["aws"]["account_id"] == "123456789012"
+    assert written["aws"]["execution_role_arn"].startswith("arn:aws:iam::")
+    assert written["aws"]["log_group"] and written["aws"]["cluster"]
+    old = tomllib.loads(before)
+    assert {k: v for k, v in written.items() if k != "aws"} == {
+        k: v for k, v in old.items() if k != "aws"
+    }
+    assert "# a table after [aws], with a comment" in after
+    assert '# where it runs\naccount_id = "123456789012"  # ours\n' in after
+    assert before[: before.index("[aws]")] == after[: after.index("[aws]")]
+    project = load_project(tmp_path, env={})
+    assert project.config.aws.execution_role_arn == written["aws"]["execution_role_arn"]
+
+
 def test_rerun_with_a_changed_task_definition_keeps_the_service_revision(
     project: Project, capsys: pytest.CaptureFixture[str], network: list[str]
 ) -> None:
@@ -193,7 +227,7 @@ def nginx(root: Path) -> Iterator[None]:
         f"daemon off; pid {root / 'nginx.pid'}; error_log stderr;\n"
         f"events {{}}\nhttp {{ access_log off; {temp} include {root / 'default.conf'}; }}\n"
     )
-    process = subprocess.Popen(["nginx", "-p", str(root), "-c", str(root / "nginx.conf")])
+    process = subprocess.Popen([tool("nginx"), "-p", str(root), "-c", str(root / "nginx.conf")])
     try:
         yield
     finally:

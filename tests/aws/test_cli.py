@@ -14,10 +14,8 @@ import pytest
 from bluegreen.cli.main import main
 from bluegreen.spec.project import Project
 
-from . import codedeploy_double as script
 from .codedeploy_double import CodeDeployDouble
 from .conftest import ACCESS_KEY, IMAGE, SECRET_KEY, Listener
-from .ecs_double import EcsDouble
 
 
 def bluegreen(*args: str) -> int:
@@ -28,44 +26,6 @@ def bluegreen(*args: str) -> int:
 
 def deploy(project: Project, platform: str, *extra: str) -> int:
     return bluegreen("deploy", str(project.dir), "--platform", platform, "--image", IMAGE, *extra)
-
-
-@pytest.mark.usefixtures("codedeploy_group")
-def test_codedeploy_deploy_exit_0_and_json_events(
-    project: Project, codedeploy: CodeDeployDouble, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert deploy(project, "aws-codedeploy", "--output", "json") == 0
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    kinds = {line.get("kind") for line in lines}
-    assert {"status", "lifecycle", "traffic", "validation"} <= kinds
-    assert lines[-1]["verdict"]["status"] == "Succeeded"
-
-
-@pytest.mark.usefixtures("codedeploy_group")
-def test_codedeploy_gate_failure_exit_1(
-    project: Project, listener: Listener, codedeploy: CodeDeployDouble
-) -> None:
-    listener.status = 502
-    assert deploy(project, "aws-codedeploy") == 1
-    assert codedeploy.called("StopDeployment")
-
-
-@pytest.mark.usefixtures("codedeploy_group")
-def test_codedeploy_install_failure_prints_diagnostics(
-    project: Project, codedeploy: CodeDeployDouble, capsys: pytest.CaptureFixture[str]
-) -> None:
-    codedeploy.plan.append(script.install_fails)
-    assert deploy(project, "aws-codedeploy") == 1
-    assert "CannotPullContainerError" in capsys.readouterr().out
-
-
-@pytest.mark.usefixtures("ecs_service")
-def test_ecs_deploy_and_gate_failure(project: Project, listener: Listener, ecs: EcsDouble) -> None:
-    assert deploy(project, "aws-ecs") == 0
-    listener.status = 500
-    assert deploy(project, "aws-ecs") == 1
-    actions = [c["action"] for c in ecs.called("ContinueServiceDeployment")]
-    assert actions == ["CONTINUE", "ROLLBACK"]
 
 
 def test_missing_credentials_exit_4_with_message(
@@ -151,33 +111,3 @@ def test_no_credentials_in_any_output(
     assert "deployment" in everything
     for secret in (ACCESS_KEY, SECRET_KEY, SECRET_KEY.split("/")[-1]):
         assert secret not in everything
-
-
-@pytest.mark.usefixtures("codedeploy_group")
-def test_no_wait_then_stop_and_history(
-    project: Project, codedeploy: CodeDeployDouble, capsys: pytest.CaptureFixture[str]
-) -> None:
-    where = (str(project.dir), "--platform", "aws-codedeploy")
-    assert deploy(project, "aws-codedeploy", "--no-wait", "--output", "json") == 0
-    deployment_id = json.loads(capsys.readouterr().out)["verdict"]["deployment_id"]
-    assert not codedeploy.called("ContinueDeployment")
-    assert bluegreen("stop", *where, "--output", "json") == 0
-    assert codedeploy.called("StopDeployment") == [
-        {"deploymentId": deployment_id, "autoRollbackEnabled": True}
-    ]
-    capsys.readouterr()
-    assert bluegreen("history", *where, "--output", "json") == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["status"] for r in rows] == ["Succeeded", "Stopped"]
-    assert rows[0]["rollback_of"] == deployment_id
-
-
-@pytest.mark.usefixtures("codedeploy_group")
-def test_continue_from_ready(project: Project, codedeploy: CodeDeployDouble) -> None:
-    where = (str(project.dir), "--platform", "aws-codedeploy")
-    assert deploy(project, "aws-codedeploy", "--no-wait") == 0
-    assert bluegreen("continue", *where) == 2  # still Created: nothing to continue
-    for _ in range(5):
-        bluegreen("status", *where)
-    assert bluegreen("continue", *where) == 0
-    assert codedeploy.called("ContinueDeployment")[0]["deploymentWaitType"] == "READY_WAIT"

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from bluegreen.aws.ecs_native import EcsPlatform
-from bluegreen.errors import PlatformError, SpecError
+from bluegreen.errors import PlatformError
 from bluegreen.platform import DeployRequest
 from bluegreen.spec.deployment_config import resolve_config
 from bluegreen.spec.project import Project
 from bluegreen.vocabulary import Status
 
-from . import ecs_double as script
 from .conftest import IMAGE, Listener, deploy_and_follow, with_config
 from .ecs_double import EcsDouble
 
@@ -24,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("ecs_service")
 
 USER_HOOK: dict[str, Any] = {
     "targetType": "AWS_LAMBDA",
-    "hookTargetArn": script.LAMBDA_ARN,
+    "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:web-check",
     "roleArn": "arn:aws:iam::123456789012:role/ecs-hooks",
     "lifecycleStages": ["POST_SCALE_UP"],
 }
@@ -109,43 +107,3 @@ def test_early_success_criteria_is_not_sent_with_blue_green(
         assert settings["strategy"] == "BLUE_GREEN"
         assert "earlySuccessCriteria" not in settings
     assert sent(configured)[0]["maximumPercent"] == 200
-
-
-def registered() -> list[str]:
-    return list(boto3.client("ecs").list_task_definitions(familyPrefix="web")["taskDefinitionArns"])
-
-
-def test_a_linear_table_becomes_the_linear_strategy(project: Project, ecs: EcsDouble) -> None:
-    linear = resolve_config({"type": "linear", "percent": 20, "interval": "2m"})
-    platform = EcsPlatform(with_config(project, "deployment", config=linear))
-    platform.deploy(DeployRequest(image=IMAGE))
-    settings = sent(ecs)[0]
-    assert settings["strategy"] == "LINEAR"
-    assert settings["linearConfiguration"] == {"stepPercent": 20.0, "stepBakeTimeInMinutes": 2}
-
-
-def test_config_option_is_used(project: Project, ecs: EcsDouble) -> None:
-    request = DeployRequest(image=IMAGE, config_name="CodeDeployDefault.ECSAllAtOnce")
-    EcsPlatform(project).deploy(request)
-    assert sent(ecs)[0]["strategy"] == "BLUE_GREEN"
-
-
-@pytest.mark.parametrize(
-    ("config", "field"),
-    [
-        ({"type": "canary", "percent": 10, "interval": "30s"}, "deployment.config.interval"),
-        ({"type": "linear", "percent": 2, "interval": "1m"}, "deployment.config.percent"),
-        ("MyCodeDeployCanary", "deployment.config"),
-    ],
-)
-def test_what_ecs_cannot_do_is_refused_before_anything_changes(
-    project: Project, ecs: EcsDouble, config: Any, field: str
-) -> None:
-    before = registered()
-    platform = EcsPlatform(with_config(project, "deployment", config=resolve_config(config)))
-    with pytest.raises(SpecError) as caught:
-        platform.deploy(DeployRequest(image=IMAGE))
-    assert caught.value.exit_code == 2
-    assert [p.field for p in caught.value.problems] == [field]
-    assert registered() == before
-    assert not ecs.called("UpdateService")

@@ -11,7 +11,7 @@ import pytest
 
 from bluegreen.aws import codedeploy_reading, ecs_reading
 from bluegreen.aws.follow import Polling, follow
-from bluegreen.aws.progress import Snapshot, Step, changes
+from bluegreen.aws.progress import Snapshot, Step, changes, undoing_weights
 from bluegreen.engine.events import EventKind, Weights
 from bluegreen.errors import DeploymentTimedOut, ExitCode
 from bluegreen.gate import Coordinates, GatePlan, Policy
@@ -167,3 +167,25 @@ def test_gate_waits_until_test_traffic_is_on_green(tmp_path: Path) -> None:
     events = list(follow(controller, "d-1", follow=True, gate=gate, polling=FAST))
     assert controller.answers == [("resume", 2)]
     assert events[-1].status is Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"ecs-svc/1": "Blue", "ecs-svc/2": "Green"},  # the rollback keeps the labels
+        {"ecs-svc/1": "Green", "ecs-svc/2": "Blue"},  # or relabels: the same reading
+    ],
+)
+def test_a_rollback_s_split_is_read_by_task_set_identity(labels: dict[str, str]) -> None:
+    """AWS documents that a rollback reroutes to the original task set, not how it
+    labels the two: the stopped deployment's green (ecs-svc/2) is found by id."""
+    stopped = Snapshot("d-1", Status.STOPPED, green_set="ecs-svc/2")
+    shares = {"ecs-svc/1": 100.0, "ecs-svc/2": 0.0}
+    sets = [
+        {"identifer": i, "taskSetLabel": label, "trafficWeight": shares[i]}
+        for i, label in labels.items()
+    ]
+    rollback = codedeploy_reading.snapshot({"deploymentId": "d-2"}, {"taskSetsInfo": sets})
+    assert undoing_weights(rollback, stopped) == Weights(blue=100, green=0)
+    gone = codedeploy_reading.snapshot({"deploymentId": "d-2"}, {"taskSetsInfo": sets[:1]})
+    assert undoing_weights(gone, stopped) == Weights(blue=100, green=0)  # green deleted

@@ -119,3 +119,23 @@ def test_verify_without_a_url_says_which_variable_to_set(
 ) -> None:
     code, _, err = run(["ci", "verify", "/"], capsys)
     assert code == 2 and "BLUEGREEN_PROD_URL" in err
+
+
+def test_github_writes_the_workflow_under_the_repository_root(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = repo / "services" / "web"
+    code, out, _ = run(["ci", "github", str(project), "--platform", "aws-ecs"], capsys)
+    assert code == 0, out
+    path = repo / ".github" / "workflows" / "bluegreen.yml"
+    assert out.startswith(f"wrote {path} (--platform aws-ecs, BLUEGREEN_DIR=services/web)")
+    workflow = yaml.safe_load(path.read_text())
+    assert workflow["env"]["BLUEGREEN_DIR"] == "${{ vars.BLUEGREEN_DIR || 'services/web' }}"
+    code, out, _ = run(["ci", "github", str(project), "--branch", "trunk", "--output", "-"], capsys)
+    assert code == 0
+    printed = yaml.safe_load(out)
+    assert printed["on"]["push"] == {"branches": ["trunk"]}
+    assert "--platform aws-codedeploy" in out, "the default platform, as for gitlab"
+    assert printed["env"]["BLUEGREEN_DIR"] == workflow["env"]["BLUEGREEN_DIR"], (
+        "jobs run at the repository root, wherever the file goes"
+    )

@@ -6,7 +6,6 @@ removed, so the daemon's Docker driver pulls exactly what was pushed.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -15,31 +14,15 @@ from pathlib import Path
 import docker
 import pytest
 
-from bluegreen.tasks.driver import LABEL_PROJECT
+from bluegreen.state_dir import StateDir
 
-from ..local.harness import LoadGenerator, Project, make_project
+from ..local.harness import LoadGenerator, Project
 from .harness import BASE_IMAGE
-from .project import APP
+from .platform_project import docker_project, our_containers
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-TASKDEF = {
-    "family": "web",
-    "containerDefinitions": [
-        {"name": "web", "image": "<IMAGE_URI>", "essential": True, "stopTimeout": 2,
-         "portMappings": [{"containerPort": 8000}]}
-    ],
-}  # fmt: skip
 CRASHING = f'FROM {BASE_IMAGE}\nCMD ["sh", "-c", "echo starting; exit 1"]\n'
-
-
-def docker_project(root: Path) -> Project:
-    project = make_project(root, termination_wait="0s", extra='driver = "docker"\nnetwork = "host"')
-    (root / "taskdef.json").write_text(json.dumps(TASKDEF))
-    (root / "Dockerfile").write_text((APP / "Dockerfile").read_text())
-    (root / "www").mkdir()
-    (root / "www" / "health").write_text("ok\n")
-    return project
 
 
 def ship(project: Project, client: docker.DockerClient, registry: str, tag: str) -> str:
@@ -49,12 +32,6 @@ def ship(project: Project, client: docker.DockerClient, registry: str, tag: str)
     assert uri == f"{registry}/web:{tag}"
     client.images.remove(uri)
     return uri
-
-
-def our_containers(client: docker.DockerClient, project: Project) -> list[str]:
-    label = f"{LABEL_PROJECT}={project.dir.resolve()}"
-    found = client.containers.list(all=True, filters={"label": label})
-    return [c.labels["bluegreen.revision"] for c in found]
 
 
 def test_pushed_images_deploy_blue_green_and_roll_back_a_crash(
@@ -90,6 +67,8 @@ def test_pushed_images_deploy_blue_green_and_roll_back_a_crash(
 def test_a_restarted_daemon_removes_what_a_killed_one_left_and_serves_again(
     docker_client: docker.DockerClient, registry: str, tmp_path: Path
 ) -> None:
+    """Controller and runtime both SIGKILLed (a controller alone is adopted, see
+    tests/local/test_control_plane_crash.py): the next runtime removes the containers."""
     project = docker_project(tmp_path / "web")
     try:
         (pid,) = re.findall(r"\(pid (\d+)\)", project.cli("up").stdout)
@@ -97,7 +76,10 @@ def test_a_restarted_daemon_removes_what_a_killed_one_left_and_serves_again(
         image = ship(project, docker_client, registry, "v1")
         project.cli("deploy", "--image", image)
         orphans = {c.id for c in docker_client.containers.list()}
-        os.kill(int(pid), signal.SIGKILL)
+        runtime = StateDir.of(project.dir).runtime_pid()
+        assert runtime is not None
+        for process in (int(pid), runtime):
+            os.kill(process, signal.SIGKILL)
         assert {c.id for c in docker_client.containers.list()} == orphans  # left running
         project.cli("up")
         assert project.version() == "v1"

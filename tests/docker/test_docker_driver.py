@@ -16,6 +16,7 @@ from bluegreen.spec.config import BluegreenConfig, LocalNetwork
 from bluegreen.spec.task_definition import ContainerDefinition, TaskDefinition
 from bluegreen.tasks.docker_driver import DockerDriver
 from bluegreen.tasks.driver import LABEL_PROJECT, LABEL_REVISION, LABEL_TASK, TaskSpec
+from bluegreen.tasks.listening_ports import misbound
 from bluegreen.tasks.runner import RestartPolicy, Runner, free_port
 
 from ..local.test_process_driver import until_answers
@@ -285,5 +286,26 @@ def test_the_runner_replaces_a_killed_container(
         assert second != first
         assert (await until_answers(task_set.tasks[0].port)).text == "blue\n"
         await task_set.stop()
+
+    run(scenario)
+
+
+def test_a_host_network_container_on_another_port_is_named_with_it(
+    docker_client: docker.DockerClient, app_image: str, tmp_path: Path
+) -> None:
+    fixed = free_port()  # what the app hard-codes instead of reading PORT
+    serve = f"trap 'exit 0' TERM; httpd -f -p 0.0.0.0:{fixed} -h /www & wait"
+    spec = task_spec(tmp_path, web(command=["sh", "-c", serve]))
+
+    async def scenario() -> None:
+        task = await DockerDriver(tmp_path / "state").start(spec)
+        try:
+            await until_answers(fixed)
+            async with asyncio.timeout(30):
+                while not (why := misbound(task.pids(), task.port)):
+                    await asyncio.sleep(0.05)
+            assert why.startswith(f"listens on 0.0.0.0:{fixed}, not on $PORT={spec.host_port};")
+        finally:
+            await task.stop(2.0)
 
     run(scenario)

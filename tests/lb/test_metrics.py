@@ -83,9 +83,10 @@ def test_percentiles_interpolate_inside_buckets() -> None:
     assert percentile([0] * 29, 0.5) is None
 
 
-def test_prometheus_exposition_labels_targets_and_sources() -> None:
+def test_prometheus_exposition_labels_targets_roles_and_sources() -> None:
     async def scenario() -> None:
         async with balancer({"blue": 100}) as setup:
+            setup.lb.group_labels = lambda name: ("green", "web:7")
             async with httpx.AsyncClient(base_url=setup.url) as client:
                 for path in ("/", "/", "/status/503"):
                     await client.get(path)
@@ -96,19 +97,21 @@ def test_prometheus_exposition_labels_targets_and_sources() -> None:
                 for s in family.samples
             }
             target = setup.groups["blue"].targets[0].address
-            app_2xx = (("code", "2xx"), ("source", "app"))
-            key = (
-                "bluegreen_lb_requests_total",
-                (*app_2xx, ("target", target), ("target_group", "blue")),
-            )
-            assert samples[key] == 2
-            app_5xx = (("code", "5xx"), ("source", "app"), ("target_group", "blue"))
-            assert samples[("bluegreen_lb_target_group_requests_total", app_5xx)] == 1
-            count = ("bluegreen_lb_request_duration_seconds_count", (("target_group", "blue"),))
+
+            def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+                group = {"target_group": "blue", "role": "green", "revision": "web:7"}
+                return name, tuple(sorted({**group, **labels}.items()))
+
+            app_2xx = {"code": "2xx", "source": "app", "target": target}
+            assert samples[key("bluegreen_lb_requests_total", **app_2xx)] == 2
+            app_5xx = key("bluegreen_lb_target_group_requests_total", code="5xx", source="app")
+            assert samples[app_5xx] == 1
+            assert samples[key("bluegreen_lb_request_duration_seconds_count")] == 3
+            count = key("bluegreen_lb_target_request_duration_seconds_count", target=target)
             assert samples[count] == 3
-            labels = (("target", target), ("target_group", "blue"))
-            assert samples[("bluegreen_lb_target_request_duration_seconds_count", labels)] == 3
-            out = ("bluegreen_lb_target_bytes_total", (("direction", "out"), *labels))
+            out = key("bluegreen_lb_target_bytes_total", target=target, direction="out")
             assert samples[out] == len(b"blue") * 2 + len(b"status\n")
+            listener = next(iter(setup.lb.listeners))
+            assert samples[key("bluegreen_lb_listener_weight", listener=listener)] == 100
 
     run(scenario())

@@ -125,7 +125,7 @@ def test_pipelined_requests_are_answered_in_order() -> None:
             requests = b"".join(
                 b"GET /sleep/%d HTTP/1.1\r\nHost: x\r\n\r\n" % ms for ms in (30, 1, 10)
             )
-            last = b"GET /status/201 HTTP/1.1\r\nConnection: close\r\n\r\n"
+            last = b"GET /status/201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             answer = await exchange_raw(setup.listener.port, requests + last)
             assert [r.status for r in parse_responses(answer)] == [200, 200, 200, 201]
             paths = [path for _, path in setup.backends["blue"][0].requests]
@@ -189,8 +189,8 @@ def test_hop_by_hop_response_headers_are_dropped_and_the_rest_passed_through(pat
         async with balancer({"blue": 100}) as setup:
             answer = await exchange_raw(
                 setup.listener.port,
-                b"GET %s HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nConnection: close\r\n\r\n"
-                % path.encode(),
+                b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path.encode(),
             )
             first, second = parse_responses(answer)
             assert (first.status, first.body, first.headers[b"x-app"]) == (200, b"ok", b"1")
@@ -259,7 +259,8 @@ def test_informational_response_is_passed_on_before_the_final_one(path: bytes) -
     async def scenario() -> None:
         async with balancer({"blue": 100}) as setup:
             answer = await exchange_raw(
-                setup.listener.port, b"GET %s HTTP/1.1\r\nConnection: close\r\n\r\n" % path
+                setup.listener.port,
+                b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path,
             )
             assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 X\r\n")
             assert [(r.status, r.body) for r in parse_responses(answer)][-1] == (
@@ -309,7 +310,7 @@ def test_pipelined_requests_after_bodies_are_found_and_answered_in_order() -> No
                 b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                 b"GET /headers HTTP/1.1\r\nHost: x\r\nX-Mixed-CASE: v\r\n\r\n"
                 b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nde"
-                b"GET /status/201 HTTP/1.1\r\nConnection: close\r\n\r\n"
+                b"GET /status/201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             )
             responses = parse_responses(await exchange_raw(setup.listener.port, requests))
             assert [r.status for r in responses] == [200, 200, 200, 201]

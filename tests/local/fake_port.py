@@ -78,10 +78,13 @@ class FakePort:
     events: list[Event] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     healthy: int = 0
+    misbound: str | None = None  # what misbound_green answers
     green_snapshot: MetricsSnapshot = field(default_factory=metrics)
     hook_results: dict[str, ShellResult] = field(default_factory=dict)
     fail_next: dict[str, Exception] = field(default_factory=dict)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    stopped: asyncio.Event | None = None
+    """Set by a test: a task set's termination lasts until the test sets this event."""
 
     def _call(self, *call: Any) -> None:
         self.calls.append(call)
@@ -98,7 +101,11 @@ class FakePort:
 
     def terminate(self, role: TaskSetRole) -> Coroutine[Any, Any, None]:
         self._call("terminate", role)
-        return asyncio.sleep(0)
+        return self._terminated()
+
+    async def _terminated(self) -> None:
+        if self.stopped is not None:
+            await self.stopped.wait()
 
     def set_weights(self, weights: Weights, listener: ListenerRole | None = None) -> None:
         self._call("set_weights", listener, weights.green)
@@ -110,10 +117,15 @@ class FakePort:
     def healthy_green(self) -> int:
         return self.healthy
 
+    def misbound_green(self) -> str | None:
+        return self.misbound
+
     def green_metrics(self, window: float) -> MetricsSnapshot:
         return self.green_snapshot
 
-    async def run_hook(self, command: str, env: Mapping[str, str], timeout: float) -> ShellResult:
+    async def run_hook(
+        self, command: str, env: Mapping[str, str], timeout: float, cwd: Path
+    ) -> ShellResult:
         self._call("run_hook", command, env["BLUEGREEN_LIFECYCLE_EVENT"])
         return self.hook_results.get(command, ShellResult(True, 0, "", "exited 0"))
 

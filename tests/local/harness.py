@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import httpx
 
 from bluegreen.local.local_platform import LocalPlatform
 from bluegreen.spec.project import load_project
+from bluegreen.state_dir import pid_alive
 
 from ..appspec import APPSPEC
 
@@ -141,6 +143,22 @@ class Project:
 
     def version(self) -> str:
         return httpx.get(self.prod_url, timeout=5).text.strip()
+
+    def crash_and_up(self) -> None:
+        """SIGKILL the daemon (the controller), then `up` again: the runtime kept serving,
+        and a new controller adopts it."""
+        pid = int(json.loads((self.dir / ".bluegreen" / "daemon.json").read_text())["pid"])
+        os.kill(pid, signal.SIGKILL)
+        while pid_alive(pid):
+            time.sleep(0.01)
+        assert "started" in self.cli("up").stdout
+
+    def versions_served(self, answers: int = 50) -> set[str]:
+        """What `answers` requests under load were answered with, none failing."""
+        with LoadGenerator(self.prod_url) as load:
+            load.wait_for_answers(answers)
+        load.assert_no_failures()
+        return set(load.versions)
 
 
 def make_project(

@@ -138,3 +138,24 @@ async def follow(client: httpx.AsyncClient, deployment_id: str) -> list[dict[str
             if line.startswith("data: "):
                 found.append(json.loads(line.removeprefix("data: ")))
     raise AssertionError(f"the stream ended without `end`: {found}")
+
+
+def test_who_started_a_deployment_is_recorded_and_must_be_text(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with api(tmp_path) as (client, config):
+            body = {"taskdef": TASKDEF, "config": config.model_dump(mode="json")}
+            wrong = await client.post("/api/deployments", json={**body, "started_by": 7})
+            assert wrong.status_code == 400 and "started_by" in wrong.json()["error"]
+            assert (await client.get("/api/deployments")).json() == []  # nothing was started
+            created = await client.post("/api/deployments", json={**body, "started_by": "ann@box"})
+            deployment_id = created.json()["deployment_id"]
+            await follow(client, deployment_id)
+            (row,) = (await client.get("/api/deployments")).json()
+            assert row["details"] == {"blue_revision": None, "started_by": "ann@box"}
+            nothing = await client.post("/api/rollback", json={"config": body["config"]})
+            assert nothing.status_code == 400
+            assert nothing.json()["error"] == (
+                "nothing to roll back to: no deployment has succeeded yet"
+            )
+
+    asyncio.run(main())

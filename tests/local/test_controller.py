@@ -18,7 +18,14 @@ from bluegreen.engine.events import EventKind
 from bluegreen.engine.inputs import TaskSetRole, from_dict
 from bluegreen.errors import PlatformError
 from bluegreen.lb.target import TargetState
-from bluegreen.local.controller import ALARM_POLL, CRASHES_BEFORE_FAILED, Controller
+from bluegreen.lb.target_health import Reason, ReasonCode
+from bluegreen.local.controller import (
+    ALARM_POLL,
+    CRASHES_BEFORE_FAILED,
+    MISBOUND_FOR,
+    PORT_POLL,
+    Controller,
+)
 from bluegreen.shell import ShellResult
 from bluegreen.spec.config import BluegreenConfig
 from bluegreen.spec.engine_settings import deployment_settings
@@ -121,6 +128,28 @@ def test_a_full_canary_shifts_then_terminates_blue_after_the_wait(tmp_path: Path
     assert persisted[0] == ("persist_input", "Started")
 
 
+def test_blue_is_reported_terminated_and_the_deployment_over_only_once_its_tasks_stopped(
+    tmp_path: Path,
+) -> None:
+    async def canary(test: Scenario) -> None:
+        test.port.stopped = asyncio.Event()
+        await test.green_healthy()
+        await test.shifted_to(20)
+        test.clock.advance(STEP)
+        await test.shifted_to(100)
+        test.clock.advance(TERMINATION_WAIT)
+        await test.port.until(lambda: bool(test.port.named("terminate")))
+        told = [e.message for e in test.port.events]
+        assert "blue task set terminated" not in told, told[-3:]
+        assert test.port.events[-1].status is not Status.SUCCEEDED
+        test.port.stopped.set()
+        assert await test.ended() == ("finished", Status.SUCCEEDED, True)
+        told = [e.message for e in test.port.events]
+        assert told[-2:] == ["blue task set terminated", "deployed web:2"], told[-3:]
+
+    run(canary, tmp_path)
+
+
 def test_green_that_keeps_crashing_fails_and_is_terminated(tmp_path: Path) -> None:
     async def crashing(test: Scenario) -> None:
         await test.port.until(lambda: test.controller.green_count is not None)
@@ -204,3 +233,100 @@ def test_an_error_from_the_port_mid_way_undoes_and_records_failed(tmp_path: Path
     assert last.status is Status.FAILED and "listener gone" in last.message
     assert port.production_weights()[-1] == 0  # back on blue once the port answered again
     assert ("terminate", TaskSetRole.GREEN) in port.calls
+
+
+def test_targets_tell_their_reason_and_the_install_timeout_names_each(tmp_path: Path) -> None:
+    timeout = Reason(ReasonCode.TIMEOUT, "Request timed out", "no answer within 2000 ms")
+
+    async def unhealthy(test: Scenario) -> None:
+        await test.port.until(lambda: test.controller.green_count is not None)
+        test.controller.green_target_changed("127.0.0.1:5", TargetState.UNHEALTHY, timeout)
+        test.controller.green_target_changed("127.0.0.1:6", TargetState.HEALTHY)
+        test.clock.advance(test.settings.install_timeout)
+        assert await test.ended() == ("finished", Status.FAILED, False)
+        assert test.replayed_events_match()
+
+    port = run(unhealthy, tmp_path)
+    target = next(e for e in port.events if e.kind is EventKind.TARGET)
+    assert target.details["reason"] == "Target.Timeout"
+    assert target.message == (
+        "green target 127.0.0.1:5 unhealthy "
+        "(Target.Timeout: Request timed out; no answer within 2000 ms)"
+    )
+    assert port.events[-1].message.endswith(
+        "green not healthy within 300s: 127.0.0.1:5 unhealthy "
+        "(Target.Timeout: Request timed out; no answer within 2000 ms); 127.0.0.1:6 healthy"
+    )
+
+
+async def ports_polled(test: Scenario) -> None:
+    """Until the port watch has looked at the clock's time and sleeps again."""
+    due = test.clock.time + PORT_POLL
+    await test.port.until(lambda: any(abs(at - due) < 1e-6 for at, _ in test.clock.sleepers))
+
+
+def test_a_green_task_on_the_wrong_port_fails_the_set_at_once(tmp_path: Path) -> None:
+    why = "task 1 listens on 0.0.0.0:80, not on $PORT=5000; set `[local] command` ..."
+
+    async def misbound(test: Scenario) -> None:
+        await test.port.until(lambda: test.controller.green_count is not None)
+        test.port.misbound = why
+        test.clock.advance(PORT_POLL)  # seen first
+        await ports_polled(test)
+        test.clock.advance(MISBOUND_FOR)  # still so: the cause, not a moment of start-up
+        assert await test.ended() == ("finished", Status.FAILED, False)
+
+    port = run(misbound, tmp_path)
+    assert port.events[-1].message.endswith(f"green task set failed: {why}")
+    assert ("terminate", TaskSetRole.GREEN) in port.calls
+
+
+def test_a_new_reason_within_a_state_is_noted_but_fails_nothing_twice(tmp_path: Path) -> None:
+    refused = Reason(ReasonCode.FAILED_HEALTH_CHECKS, "Health checks failed", "connection refused")
+    mismatch = Reason(
+        ReasonCode.RESPONSE_CODE_MISMATCH, "Health checks failed with these codes: [404]"
+    )
+
+    async def flapping(test: Scenario) -> None:
+        await test.green_healthy()
+        await test.shifted_to(20)
+        test.controller.green_target_changed("127.0.0.1:1", TargetState.UNHEALTHY, refused)
+        test.controller.green_target_changed("127.0.0.1:1", TargetState.UNHEALTHY, mismatch)
+        assert await test.ended() == ("finished", Status.FAILED, False)
+
+    port = run(flapping, tmp_path)
+    failed = [e for e in port.events if e.kind is EventKind.TASK_SET and "failed" in e.message]
+    assert len(failed) == 1 and "connection refused" in failed[0].message
+    assert not any(e.message.startswith("ignored") for e in port.events)
+
+
+def test_a_crash_loop_caused_by_a_sibling_on_the_apps_fixed_port_names_the_port(
+    tmp_path: Path,
+) -> None:
+    why = "task 1 listens on 0.0.0.0:80, not on $PORT=5000; set `[local] command` ..."
+
+    async def crashing(test: Scenario) -> None:
+        await test.port.until(lambda: test.controller.green_count is not None)
+        test.port.misbound = why  # seen first by the crash count, not the poll
+        for _ in range(CRASHES_BEFORE_FAILED):
+            test.controller.green_task_exited(1, "OSError: [Errno 98] Address already in use")
+        assert await test.ended() == ("finished", Status.FAILED, False)
+
+    port = run(crashing, tmp_path)
+    assert port.events[-1].message.endswith(f"green task set failed: {why}")
+
+
+def test_a_task_listening_elsewhere_only_for_a_moment_fails_nothing(tmp_path: Path) -> None:
+    async def starting(test: Scenario) -> None:
+        await test.port.until(lambda: test.controller.green_count is not None)
+        for misbound in ("task 1 listens on 127.0.0.1:9100, not on $PORT=5000; ...", None) * 3:
+            test.port.misbound = misbound  # a metrics port first, then its own
+            test.clock.advance(MISBOUND_FOR * 0.75)
+            await ports_polled(test)
+        await test.green_healthy()
+        await test.shifted_to(20)
+        test.controller.request_stop(rollback=True)
+        assert await test.ended() == ("finished", Status.STOPPED, False)
+
+    port = run(starting, tmp_path)
+    assert not [i for i in port.inputs if i["type"] == "TaskSetFailed"]

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,8 @@ class Page(HTMLParser):
         super().__init__()
         self.text: dict[str, str] = {}
         self.rows: list[list[str]] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        """Each tbody's rows, by the tbody's id."""
         self._open: list[tuple[str, str | None]] = []
         self.feed(dom)
         self.close()
@@ -76,6 +79,9 @@ class Page(HTMLParser):
             self.text[ident] = ""
         if tag == "tr":
             self.rows.append([])
+            body = next((i for t, i in reversed(self._open) if t == "tbody" and i), None)
+            if body:
+                self.tables.setdefault(body, []).append(self.rows[-1])
         elif tag == "td":
             self.rows[-1].append("")
 
@@ -92,7 +98,8 @@ class Page(HTMLParser):
 
     @property
     def table(self) -> list[list[str]]:
-        return [row for row in self.rows if row]  # the header row has th cells only
+        """The history."""
+        return self.tables.get("history", [])
 
 
 def render(chromium: str, url: str, profile: Path) -> Page:
@@ -151,10 +158,14 @@ def test_dashboard_shows_deployments_events_and_split(
     assert "[status] deploying web:2" in events[0]
     assert any("[traffic] production traffic: blue 80% green 20%" in e for e in events)
     assert "[status] deployed web:2" in events[-1]
-    assert page.table == [
-        [second, "Succeeded", "web:2", "deployed web:2"],
-        [first, "Succeeded", "web:1", "deployed web:1"],
+    rows = [[row[0], row[1], row[2], row[5]] for row in page.table]
+    assert rows == [
+        [second, "Succeeded", "web:1 → web:2", "deployed web:2"],
+        [first, "Succeeded", "– → web:1", "deployed web:1"],
     ]
+    assert all(re.fullmatch(r"\d+ s|\d+ m \d+ s", row[4]) for row in page.table), page.table
+    targets = page.tables["targets"]
+    assert [(row[1], row[2], row[4]) for row in targets] == [("blue", "web:2", "healthy")] * 2
 
 
 def test_dashboard_without_the_token_says_it_cannot_read_the_api(
@@ -182,8 +193,39 @@ def test_dashboard_follows_a_deployment_in_flight(
 
     page = render(chromium, dashboard_address(project), tmp_path / "profile")
 
-    assert page.text["title"] == f"{flight['deployment_id']}: InProgress"
-    assert page.text["split"] == "production: blue 80% / green 20%"
+    assert page.text["title"] == f"{flight['deployment_id']}: InProgress (AllowTraffic)"
+    assert page.text["revisions"] == "blue web:1 → green web:2, canary 20% 30s"
+    assert page.text["countdown"].startswith("the next traffic step in ")
+    assert page.text["split"] == "production: blue 80% / green 20%; test: green 100%"
+    roles = sorted({(row[1], row[2]) for row in page.tables["targets"]})
+    assert roles == [("blue", "web:1"), ("green", "web:2")]
     last = page.text["events"].splitlines()[-1]
     assert "[traffic] production traffic: blue 80% green 20%" in last
     assert page.table[0][:2] == [flight["deployment_id"], "InProgress"]
+
+
+def test_dashboard_lists_each_target_with_its_reason(
+    chromium: str, start_platform: Callable[..., Project], tmp_path: Path
+) -> None:
+    project = start_platform()
+    project.cli("deploy")
+    project.cli("deploy", "--no-wait", "--set", "APP_MODE=health-404")
+
+    def green_mismatched(summary: dict[str, Any]) -> bool:
+        reasons = [
+            t.get("reason") for t in summary["details"]["targets"] if t["task_set"] == "green"
+        ]
+        return "Target.ResponseCodeMismatch" in reasons
+
+    project.wait_for(green_mismatched)
+
+    page = render(chromium, dashboard_address(project), tmp_path / "profile")
+
+    health = {(row[1], row[4], row[5]) for row in page.tables["targets"]}
+    mismatch = (
+        "Target.ResponseCodeMismatch: Health checks failed with these codes: [404]; "
+        "GET /health answered 404"
+    )
+    assert ("green", "unhealthy", mismatch) in health, health
+    assert {h for h in health if h[0] == "blue"} == {("blue", "healthy", "")}, health
+    project.cli("stop")

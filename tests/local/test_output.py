@@ -17,6 +17,8 @@ from bluegreen.cli.output import (
     _until,
     format_line,
     make_console,
+    show_summaries,
+    show_targets,
     traffic_bar,
 )
 from bluegreen.engine.actions import Record
@@ -25,7 +27,8 @@ from bluegreen.engine.deployment_settings import DeploymentSettings, ValidationS
 from bluegreen.engine.events import Event, EventKind, Weights
 from bluegreen.engine.inputs import HookFinished, Started, TaskSetReady, Tick, ValidationResult
 from bluegreen.errors import PlatformError
-from bluegreen.vocabulary import LifecycleEvent
+from bluegreen.platform import DeploymentSummary
+from bluegreen.vocabulary import LifecycleEvent, Status
 
 
 def deployment_events() -> list[Event]:
@@ -159,3 +162,61 @@ def test_an_error_in_the_event_source_is_raised_to_the_caller() -> None:
         for event in _until(source(), timeout=60):
             seen.append(event)
     assert len(seen) == 1
+
+
+def failed_summary(targets: list[dict[str, str]]) -> DeploymentSummary:
+    return DeploymentSummary(
+        "d-1",
+        Status.FAILED,
+        "web:2",
+        "local",
+        created=0.0,
+        message="task 1 listens on 0.0.0.0:80, not on $PORT=5; set `[local] command`",
+        details={"blue_revision": "web:1", "targets": targets},
+    )
+
+
+def test_status_shows_each_target_with_its_reason_and_no_markup_is_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    refused = {"reason": "Target.FailedHealthChecks", "description": "Health checks failed"}
+    targets = [
+        {"task_set": "blue", "target": "127.0.0.1:5", "state": "healthy"},
+        {"task_set": "green", "target": "127.0.0.1:6", "state": "unhealthy", **refused}
+        | {"detail": "connection refused"},
+    ]
+    summary = failed_summary(targets)
+    show_summaries([summary], "text")
+    show_targets(summary, "text")
+    out = capsys.readouterr().out
+    assert "set `[local] command`" in out
+    lines = [line.split() for line in out.splitlines() if "127.0.0.1" in line]
+    assert lines == [
+        ["blue", "127.0.0.1:5", "healthy"],
+        [
+            "green",
+            "127.0.0.1:6",
+            "unhealthy",
+            "Target.FailedHealthChecks:",
+            "Health",
+            "checks",
+            "failed;",
+            "connection",
+            "refused",
+        ],
+    ]
+    show_targets(summary, "json")  # the JSON summary has them already: nothing more
+    assert capsys.readouterr().out == ""
+
+
+def test_the_live_view_names_a_targets_reason() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system=None, width=200)
+    event = replace(
+        deployment_events()[0],
+        kind=EventKind.TARGET,
+        details={"target": "127.0.0.1:6", "state": "unhealthy", "reason": "Target.Timeout"},
+    )
+    with LiveView(console) as view:
+        view.show(event)
+    assert "green 127.0.0.1:6 unhealthy Target.Timeout" in buffer.getvalue()

@@ -113,3 +113,37 @@ def test_a_task_that_cannot_be_started_is_a_platform_error_naming_why(tmp_path: 
             await ProcessDriver(tmp_path / "state").start(task)
 
     asyncio.run(scenario())
+
+
+CLOSES_SLOWLY = """\
+import pathlib, signal, sys, time
+def stop(*_):
+    time.sleep(0.3)  # closing its streams
+    pathlib.Path(sys.argv[1], "closed").write_text("")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+pathlib.Path(sys.argv[1], "ready").write_text("")
+while True:
+    time.sleep(1)
+"""
+
+
+def test_stop_waits_for_the_app_under_the_shell_not_only_for_the_shell(tmp_path: Path) -> None:
+    """`sh -c` leads the group and dies at SIGTERM at once; the app under it
+    must still have its stop timeout to finish its shutdown."""
+    app = tmp_path / "app.py"
+    app.write_text(CLOSES_SLOWLY)
+
+    async def scenario() -> None:
+        driver = ProcessDriver(tmp_path / "state")
+        task = await driver.start(spec(tmp_path, f"{sys.executable} {app} {tmp_path}; true"))
+        for _ in range(500):
+            if (tmp_path / "ready").exists():
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the app never got ready")
+        await task.stop(30.0)
+        assert (tmp_path / "closed").exists(), "the app was killed while it shut down"
+
+    asyncio.run(scenario())

@@ -7,16 +7,14 @@ tests edit it between deploys, as a developer edits their code.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from bluegreen.state_dir import pid_alive
+import pytest
 
 from .harness import APP, LoadGenerator, Project
-from .test_daemon_e2e import daemon_pid
 
 APP_PY = """\
 import os, runpy, sys
@@ -68,15 +66,8 @@ def test_the_stable_revision_restored_after_a_crash_runs_its_own_snapshot(
     project = start_app(start_platform)
     assert deployed_revision(project, "deploy") == "web:1"
     write_app(project, "two")  # edited, not deployed
-    pid = daemon_pid(project)
-    os.kill(pid, signal.SIGKILL)
-    while pid_alive(pid):
-        time.sleep(0.01)
-    assert "started" in project.cli("up").stdout
-    with LoadGenerator(project.prod_url) as load:
-        load.wait_for_answers(50)
-    load.assert_no_failures()
-    assert set(load.versions) == {"one"}
+    project.crash_and_up()
+    assert project.versions_served() == {"one"}
 
 
 def test_snapshots_beyond_keep_snapshots_are_pruned_and_their_rollback_refused(
@@ -98,14 +89,17 @@ def test_snapshots_beyond_keep_snapshots_are_pruned_and_their_rollback_refused(
     assert project.version() == "two"
 
 
-def test_image_under_the_process_driver_exits_2_and_changes_nothing(
-    start_platform: Callable[..., Project],
+def test_image_under_the_process_driver_without_an_engine_exits_2_and_changes_nothing(
+    start_platform: Callable[..., Project], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """With an engine the image runs under the Docker driver (tests/docker)."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-engine.sock'}")
     project = start_app(start_platform)
     deployed_revision(project, "deploy")
     before = project.status()
     refused = project.cli("deploy", "--image", "registry.example/web:2", check=False)
     assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert 'set [local] driver = "docker" to run registry.example/web:2' in refused.stderr
+    assert '--image registry.example/web:2: local.driver is "process"' in refused.stderr
+    assert "no Docker engine answers" in refused.stderr
     assert project.status() == before
     assert project.version() == "one"

@@ -69,6 +69,8 @@ def test_a_failed_first_deployment_prints_the_hook_output_once_in_whole_lines(
     verdict = result.stdout.strip().splitlines()[-1]
     assert verdict.startswith("Failed  d-") and len(verdict) > 80  # a pipe: no wrap at 80
     assert verdict.endswith("AfterInstall hook failed: exited 3")
+    assert "all traffic on blue" not in both, "there is no blue in a first deployment"
+    assert "this was the first deployment, so nothing serves yet" in both
     history = project.cli("history").stdout
     (row,) = [line for line in history.splitlines() if "Failed" in line]
     assert "green 0%" in row and "100/0" not in row

@@ -8,15 +8,19 @@ follow through the same poll/gate/rollback loop (`follow.py`).
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..engine.events import Event, EventKind
 from ..errors import Problem, SpecError, UsageError
 from ..gate import Coordinates, GatePlan
 from ..images.pushed import last_pushed
-from ..platform import DeployRequest
+from ..notify import Notifier
+from ..platform import DeployRequest, LiveState
 from ..spec.deployment_config import DeploymentConfig, resolve_config
+from ..spec.notifications import NotificationsSection, resolved
 from ..spec.project import Project
 from ..spec.taskdef import render_taskdef
 from ..vocabulary import Status
@@ -26,6 +30,9 @@ from .progress import Snapshot, note
 from .session import AwsClients, aws_errors
 
 HOUR = 3600.0
+NOTIFY_DRAIN = 30.0
+"""How long the follower waits, once the deployment ends, for webhooks to answer."""
+log = logging.getLogger(__name__)
 
 
 class AwsPlatform:
@@ -67,27 +74,92 @@ class AwsPlatform:
         except ValueError as exc:
             raise UsageError(f"--config: {exc}") from exc
 
-    def register_task_definition(self, request: DeployRequest) -> str:
-        """Register the rendered taskdef.json; the new revision's ARN."""
+    def proposed_taskdef(self, request: DeployRequest) -> dict[str, Any]:
+        """taskdef.json rendered for this request, as RegisterTaskDefinition gets it."""
         image = request.image or last_pushed(self.project.dir)
-        taskdef = render_taskdef(self.project, image=image, set_values=request.set_values)
+        return render_taskdef(self.project, image=image, set_values=request.set_values)
+
+    def register_task_definition(self, request: DeployRequest) -> str:
+        """Register the rendered taskdef.json; the new revision's ARN. The deploy's
+        first change, so what must be refused is refused before it."""
+        self.webhooks()
+        taskdef = self.proposed_taskdef(request)
         with aws_errors("registering the task definition"):
             answer = self.aws.ecs.register_task_definition(**taskdef)
         return str(answer["taskDefinition"]["taskDefinitionArn"])
 
     def events(self, deployment_id: str, *, follow: bool) -> Iterator[Event]:
+        """The deployment's events; while following, also told to `[notifications]`
+        (on AWS the follower is the one place that sees them all)."""
         for line in self.notes:
             yield note(deployment_id, Status.CREATED, EventKind.MESSAGE, line)
         self.notes.clear()
-        with aws_errors(f"following {deployment_id}"):
-            yield from follow_deployment(
-                self,
-                deployment_id,
-                follow=follow,
-                gate=self.gate,
-                polling=self.polling,
-                install_timeout=self.config.deployment.install_timeout,
+        notifier, off = self._notifier() if follow else (None, None)
+        if off:
+            yield note(deployment_id, Status.IN_PROGRESS, EventKind.MESSAGE, off)
+        try:
+            with aws_errors(f"following {deployment_id}"):
+                for event in follow_deployment(
+                    self,
+                    deployment_id,
+                    follow=follow,
+                    gate=self.gate,
+                    polling=self.polling,
+                    install_timeout=self.config.deployment.install_timeout,
+                ):
+                    if notifier is not None:
+                        notifier.publish(event)
+                    yield event
+        finally:
+            if notifier is not None:
+                for lost in notifier.close(NOTIFY_DRAIN):
+                    log.warning("notification not delivered: %s", lost)
+
+    def webhooks(self) -> NotificationsSection:
+        """`[notifications]` with URLs from the environment; a missing one is exit 2.
+        Deploys call it before their first change."""
+        return resolved(self.config.notifications, str(self.project.config_path))
+
+    def _notifier(self) -> tuple[Notifier | None, str | None]:
+        """The follower's notifier, or why there is none when webhooks are configured."""
+        if not self.config.notifications.webhooks:
+            return None, None
+        try:
+            section = self.webhooks()
+        except SpecError as exc:
+            return None, f"notifications are off for this follower: {exc}"
+        return Notifier(section, service=self.config.service.name, platform=self.name), None
+
+    def live(self, request: DeployRequest) -> LiveState:
+        """The service's task definition now (its primary task set's, under
+        CodeDeploy) beside the one a deploy would register."""
+        proposed = self.proposed_taskdef(request)
+        refusals = self.refusals()
+        ecs = self.aws.ecs
+        with aws_errors("reading the service's task definition"):
+            services = ecs.describe_services(
+                cluster=self.setting("cluster"), services=[self.setting("service")]
+            )["services"]
+            arn = live_task_definition(services[0]) if services else None
+            taskdef = (
+                ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"] if arn else None
             )
+        revision = arn.rpartition("/")[2] if arn else None
+        return LiveState(revision, taskdef, proposed, refusals=refusals)
+
+    def now(self, deployment_id: str) -> Mapping[str, Any] | None:
+        return None
+
+    def refusals(self) -> tuple[str, ...]:
+        """What `deploy` would refuse in the service's or group's settings."""
+        try:
+            self.check_settings()
+        except UsageError as refused:
+            return (str(refused),)
+        return ()
+
+    def check_settings(self) -> None:
+        """Raise UsageError when the group or service cannot run what bluegreen.toml says."""
 
     def snapshot(self, deployment_id: str) -> Snapshot:
         raise NotImplementedError
@@ -103,6 +175,16 @@ class AwsPlatform:
 
     def abort(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
+
+
+def live_task_definition(service: Mapping[str, Any]) -> str | None:
+    """The task definition serving production: the PRIMARY task set's when the
+    service has task sets (CodeDeploy), else the service's own."""
+    for task_set in service.get("taskSets") or []:
+        if task_set.get("status") == "PRIMARY":
+            return str(task_set["taskDefinition"])
+    arn = service.get("taskDefinition")
+    return str(arn) if arn else None
 
 
 def describe(request: DeployRequest, what: str) -> str:

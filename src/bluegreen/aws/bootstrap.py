@@ -113,8 +113,6 @@ def _failures(client: Any, stack: str) -> str:
     return "; ".join(reasons[:5]) or "see the stack's events"
 
 
-def settings_toml(outputs: Mapping[str, str], region: str) -> str:
-    """The `[aws]` table for bluegreen.toml from the stack outputs."""
-    lines = ["[aws]", f'region = "{region}"']
-    lines += [f'{SETTINGS[k]} = "{v}"' for k, v in outputs.items() if k in SETTINGS]
-    return "\n".join(lines) + "\n"
+def stack_settings(outputs: Mapping[str, str], region: str) -> dict[str, str]:
+    """bluegreen.toml's `[aws]` values from the stack outputs."""
+    return {"region": region, **{SETTINGS[k]: v for k, v in outputs.items() if k in SETTINGS}}

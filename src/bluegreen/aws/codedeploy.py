@@ -24,8 +24,10 @@ from ..platform import DeploymentSummary, DeployRequest
 from ..spec.appspec import render_appspec
 from ..spec.config import AwsConfig
 from ..spec.deployment_config import DeploymentConfig
+from ..spec.duration import format_duration
 from ..vocabulary import TERMINAL, LifecycleEvent, ReadyAction, Status, StepStatus
 from . import codedeploy_reading as reading
+from .aws_durations import READY_WAIT, TERMINATION_WAIT
 from .base import AwsPlatform, describe
 from .progress import Snapshot
 from .session import aws_errors, error_code, error_message
@@ -57,7 +59,7 @@ class CodeDeployPlatform(AwsPlatform):
     # -- deploy ---------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> str:
-        self._check_group_waits()
+        self.check_settings()
         config_name = self._config_name(self.shift(request))
         arn = self.register_task_definition(request)
         warnings = self.project.appspec.hook_name_warnings(str(self.project.appspec_path))
@@ -70,16 +72,46 @@ class CodeDeployPlatform(AwsPlatform):
         with aws_errors("finding or making the deployment config"):
             return codedeploy_config(self.aws.codedeploy, shift, str(self.project.config_path))
 
-    def _check_group_waits(self) -> None:
-        """With a gate configured, the group must wait in Ready (STOP_DEPLOYMENT),
-        else CodeDeploy reroutes production before anything is checked, and it
-        must have a test listener, else the gate would probe blue."""
-        if self.gate is None:
-            return
+    def check_settings(self) -> None:
+        """CodeDeploy takes its waits from the deployment group, not from the
+        deployment: refuse when the group's differ from bluegreen.toml's, rather
+        than run a schedule the user did not ask for. With a gate, the group must
+        also wait in Ready (STOP_DEPLOYMENT), else CodeDeploy reroutes production
+        before anything is checked, and have a test listener, else the gate would
+        probe blue."""
         group = self._group_info()
-        ready = (group.get("blueGreenDeploymentConfiguration") or {}).get(
-            "deploymentReadyOption"
-        ) or {}
+        settings = group.get("blueGreenDeploymentConfiguration") or {}
+        wrong = self._wait_mismatches(settings)
+        if self.gate is not None:
+            wrong += self._gate_mismatches(group, settings.get("deploymentReadyOption") or {})
+        if wrong:
+            raise UsageError(
+                f"deployment group {self.group} does not run what bluegreen.toml says: "
+                f"{'; '.join(wrong)}. Update the group (`bluegreen aws bootstrap` does), or "
+                "change bluegreen.toml to match it"
+            )
+
+    def _wait_mismatches(self, settings: Mapping[str, Any]) -> list[str]:
+        deployment = self.config.deployment
+        source = str(self.project.config_path)
+        wrong = []
+        terminate = settings.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+        if terminate.get("action", "TERMINATE") == "TERMINATE":
+            field = "deployment.termination_wait"
+            wanted = TERMINATION_WAIT.fit(deployment.termination_wait, field, self.notes, source)
+            held = int(terminate.get("terminationWaitTimeInMinutes", 0))
+            if held != wanted:
+                wrong.append(f"it waits {held} min before terminating blue, {field} {wanted}")
+        ready = settings.get("deploymentReadyOption") or {}
+        if deployment.ready_wait and ready.get("actionOnTimeout") == ReadyAction.STOP:
+            field = "deployment.ready_wait"
+            wanted = READY_WAIT.fit(deployment.ready_wait, field, self.notes, source)
+            held = int(ready.get("waitTimeInMinutes", 0))
+            if held < wanted:
+                wrong.append(f"it waits {held} min in Ready, {field} {wanted}")
+        return wrong
+
+    def _gate_mismatches(self, group: Mapping[str, Any], ready: Mapping[str, Any]) -> list[str]:
         wrong = []
         if ready.get("actionOnTimeout") != ReadyAction.STOP:
             wrong.append(
@@ -87,17 +119,17 @@ class CodeDeployPlatform(AwsPlatform):
                 f"{ready.get('actionOnTimeout', 'unset')}), so the gate could not hold "
                 "production traffic: set actionOnTimeout STOP_DEPLOYMENT"
             )
+        elif int(ready.get("waitTimeInMinutes", 0)) * 60 < self.config.validation.deadline:
+            wrong.append(
+                f"it waits {ready.get('waitTimeInMinutes', 0)} min in Ready, less than the "
+                f"gate's validation.deadline ({format_duration(self.config.validation.deadline)})"
+            )
         if group_route(group, "testTrafficRoute") is None:
             wrong.append(
                 "it has no loadBalancerInfo.targetGroupPairInfoList[].testTrafficRoute, so "
                 "the test listener would serve blue: add testTrafficRoute.listenerArns"
             )
-        if wrong:
-            raise UsageError(
-                f"deployment group {self.group} cannot be gated: {'; '.join(wrong)} (as "
-                "`bluegreen aws template` does), or remove aws.test_listener_url and "
-                "validation.command to deploy without a gate"
-            )
+        return wrong
 
     def _group_info(self) -> dict[str, Any]:
         with aws_errors("reading the deployment group"):

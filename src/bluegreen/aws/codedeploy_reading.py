@@ -17,7 +17,7 @@ import yaml
 from ..engine.events import Weights
 from ..platform import DeploymentSummary
 from ..vocabulary import LifecycleEvent, Status, StepStatus
-from .progress import Snapshot, Step
+from .progress import Snapshot, Step, split
 
 STATUSES = {
     "Created": Status.CREATED,
@@ -49,14 +49,17 @@ def snapshot(info: Mapping[str, Any], target: Mapping[str, Any] | None) -> Snaps
     """One poll: the deployment and (when CodeDeploy has one yet) its ECS target."""
     rollback = info.get("rollbackInfo") or {}
     ecs = target or {}
+    task_sets = ecs.get("taskSetsInfo", [])
     return Snapshot(
         deployment_id=str(info["deploymentId"]),
         status=deployment_status(info),
         steps=steps(ecs.get("lifecycleEvents", [])),
-        weights=weights(ecs.get("taskSetsInfo", [])),
-        task_sets=tuple(task_set_line(t) for t in ecs.get("taskSetsInfo", [])),
+        weights=weights(task_sets),
+        task_sets=tuple(task_set_line(t) for t in task_sets),
         message=error_text(info),
         rollback_id=rollback.get("rollbackDeploymentId"),
+        shares={str(t.get("identifer")): float(t.get("trafficWeight", 0.0)) for t in task_sets},
+        green_set=next((str(t.get("identifer")) for t in task_sets if _green(t)), ""),
     )
 
 
@@ -84,11 +87,14 @@ def diagnostics_text(diagnostics: Mapping[str, Any]) -> str:
 
 def weights(task_sets: list[Mapping[str, Any]]) -> Weights | None:
     """Production split from the Green set's trafficWeight (a percentage, a double)."""
-    green = [t for t in task_sets if t.get("taskSetLabel") == "Green"]
+    green = [t for t in task_sets if _green(t)]
     if not green:
         return None
-    share = max(0, min(100, round(float(green[0].get("trafficWeight", 0.0)))))
-    return Weights(blue=100 - share, green=share)
+    return split(float(green[0].get("trafficWeight", 0.0)))
+
+
+def _green(task_set: Mapping[str, Any]) -> bool:
+    return task_set.get("taskSetLabel") == "Green"
 
 
 def task_set_line(task_set: Mapping[str, Any]) -> str:

@@ -10,7 +10,6 @@ ROLLBACK — the same gate as CodeDeploy's ready wait.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from ..platform import DeploymentSummary, DeployRequest
 from ..spec.deployment_config import DeploymentConfig
 from ..vocabulary import ReadyAction, Status
 from . import ecs_reading as reading
+from .aws_durations import BAKE_TIME, HOOK_TIMEOUT
 from .base import AwsPlatform
 from .progress import Snapshot
 from .session import aws_errors
@@ -36,13 +36,6 @@ STRATEGY_KEYS = ("strategy", "linearConfiguration", "canaryConfiguration", "earl
 # What tells our gate hook from a user's own: what we send, less hookDetails,
 # which ECS does not use for PAUSE hooks and may not echo back.
 GATE_HOOK_IDENTITY = ("targetType", "lifecycleStages", "timeoutConfiguration", "hookTargetArn")
-MAX_HOOK_MINUTES = 20160
-MAX_BAKE_MINUTES = 1440
-
-
-def minutes(seconds: float, most: int = MAX_BAKE_MINUTES) -> int:
-    """Whole minutes, rounded up and capped at what the API accepts."""
-    return min(most, math.ceil(seconds / 60))
 
 
 class EcsPlatform(AwsPlatform):
@@ -55,7 +48,7 @@ class EcsPlatform(AwsPlatform):
     # -- deploy ---------------------------------------------------------------
 
     def deploy(self, request: DeployRequest) -> str:
-        self._check_test_route()
+        self.check_settings()
         self._wait_for_slot(request.wait_for_slot)
         settings = self.deployment_configuration(self.shift(request))
         arn = self.register_task_definition(request)
@@ -72,7 +65,12 @@ class EcsPlatform(AwsPlatform):
         for key in STRATEGY_KEYS:
             current.pop(key, None)
         current.update(ecs_strategy(shift, str(self.project.config_path)))
-        current["bakeTimeInMinutes"] = minutes(self.config.deployment.termination_wait)
+        current["bakeTimeInMinutes"] = BAKE_TIME.fit(
+            self.config.deployment.termination_wait,
+            "deployment.termination_wait",
+            self.notes,
+            str(self.project.config_path),
+        )
         if self.gate is not None:
             current["lifecycleHooks"].append(self._pause_hook())
         return current
@@ -92,7 +90,7 @@ class EcsPlatform(AwsPlatform):
             )["services"]
         return dict(services[0]) if services else {}
 
-    def _check_test_route(self) -> None:
+    def check_settings(self) -> None:
         """A gated deploy needs a test listener rule, else the gate would probe blue."""
         if self.gate is not None and self._listener_rule("testListenerRule") is None:
             raise missing_test_route(
@@ -147,6 +145,7 @@ class EcsPlatform(AwsPlatform):
     def _pause_hook(self) -> dict[str, Any]:
         deployment = self.config.deployment
         wait = deployment.ready_wait or (self.config.validation.deadline + 600)
+        field = "deployment.ready_wait" if deployment.ready_wait else "validation.deadline + 10m"
         action = (
             "CONTINUE" if deployment.ready_timeout_action is ReadyAction.CONTINUE else "ROLLBACK"
         )
@@ -154,7 +153,9 @@ class EcsPlatform(AwsPlatform):
             "targetType": "PAUSE",
             "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
             "timeoutConfiguration": {
-                "timeoutInMinutes": max(1, minutes(wait, MAX_HOOK_MINUTES)),
+                "timeoutInMinutes": HOOK_TIMEOUT.fit(
+                    wait, field, self.notes, str(self.project.config_path)
+                ),
                 "action": action,
             },
         }

@@ -21,7 +21,7 @@ from typing import Any
 from ..engine.events import Weights
 from ..platform import DeploymentSummary
 from ..vocabulary import LifecycleEvent, Status, StepStatus
-from .progress import Snapshot, Step
+from .progress import Snapshot, Step, split
 
 # ServiceDeploymentLifecycleStage, in order, with the lifecycle events each covers.
 STAGES: tuple[tuple[str, tuple[LifecycleEvent, ...]], ...] = (
@@ -126,8 +126,7 @@ def weights(target: Mapping[str, Any]) -> Weights | None:
     share = target.get("requestedProductionTrafficWeight")
     if share is None:
         return None
-    green = max(0, min(100, round(float(share))))
-    return Weights(blue=100 - green, green=green)
+    return split(float(share))
 
 
 def revision_lines(deployment: Mapping[str, Any]) -> tuple[str, ...]:

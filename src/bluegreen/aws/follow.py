@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ..engine.events import Event, EventKind, Weights
+from ..engine.events import Event, EventKind
 from ..errors import DeploymentTimedOut
 from ..gate import Coordinates, GatePlan, Report, run_sync
 from ..spec.duration import parse_duration
 from ..vocabulary import LifecycleEvent, Status, StepStatus
-from .progress import Snapshot, changes, note, traffic_line
+from .progress import Snapshot, changes, note, undoing_weights
 
 
 class DeploymentControls(Protocol):
@@ -122,13 +122,14 @@ def _watch(
     gate: GatePlan | None,
     polling: Polling,
     install: InstallClock,
+    read: Callable[[Snapshot], Snapshot] = lambda snapshot: snapshot,
 ) -> Generator[Event, None, Snapshot]:
     give_up = time.monotonic() + polling.timeout
     before: Snapshot | None = None
     gated = False
     pause = polling.first
     while True:
-        now = controller.snapshot(deployment_id)
+        now = read(controller.snapshot(deployment_id))
         events = changes(before, now)
         yield from events
         before = now
@@ -196,23 +197,14 @@ def _validation_events(
 
 
 def _as_rollback(event: Event, stopped: Snapshot) -> Event:
-    """A rollback deployment's event told from the stopped deployment's side.
-
-    CodeDeploy rolls back by making the original task set the replacement:
-    the rollback's "Green" is our blue, so its weights read the other way.
-    """
-    message = event.message
-    weights = event.weights
-    if weights is not None:
-        weights = Weights(blue=weights.green, green=weights.blue)
-        message = traffic_line(weights)
+    """A rollback deployment's event told under the stopped deployment (its
+    weights already read from that side, see `undoing_weights`)."""
     return replace(
         event,
         deployment_id=stopped.deployment_id,
         kind=EventKind.ROLLBACK,
         status=stopped.status,
-        message=f"rollback {stopped.rollback_id}: {message}",
-        weights=weights,
+        message=f"rollback {stopped.rollback_id}: {event.message}",
     )
 
 
@@ -225,7 +217,12 @@ def _follow_rollback(
     the stream stays Stopped/Failed (exit 1) even when the rollback succeeds.
     """
     assert stopped.rollback_id is not None
-    rollback = _watch(controller, stopped.rollback_id, True, None, polling, InstallClock(None))
+
+    def undoing(snapshot: Snapshot) -> Snapshot:
+        return replace(snapshot, weights=undoing_weights(snapshot, stopped))
+
+    no_limit = InstallClock(None)
+    rollback = _watch(controller, stopped.rollback_id, True, None, polling, no_limit, undoing)
     while True:
         try:
             event = next(rollback)

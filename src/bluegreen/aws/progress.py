@@ -39,6 +39,10 @@ class Snapshot:
     """ECS: this deployment is being rolled back in place."""
     gate_token: str | None = None
     """What the service needs to continue from Ready (ECS: the PAUSE hook's id)."""
+    shares: dict[str, float] = field(default_factory=dict)
+    """CodeDeploy: each task set's production trafficWeight, by its identifier."""
+    green_set: str = ""
+    """CodeDeploy: the identifier of the task set labelled Green."""
 
 
 EMPTY = Snapshot(deployment_id="", status=Status.CREATED)
@@ -126,3 +130,24 @@ def note(
 ) -> Event:
     """An event that no poll produced: the gate's verdict, a waiting notice."""
     return _event(Snapshot(deployment_id, status), kind, message, details=details)
+
+
+def split(green_share: float) -> Weights:
+    """Weights from green's percentage, clamped to 0-100 and rounded."""
+    share = max(0, min(100, round(green_share)))
+    return Weights(blue=100 - share, green=share)
+
+
+def undoing_weights(rollback: Snapshot, stopped: Snapshot) -> Weights | None:
+    """A rollback deployment's split told from the side of the deployment it undoes.
+
+    CodeDeploy's documentation says a rollback reroutes traffic from the
+    replacement task set to the original one, not which of them the rollback
+    labels Green. The stopped deployment's Green set is found by its
+    identifier instead (gone means no traffic); only when that deployment
+    never had a task set to name are the rollback's labels read the other way."""
+    if stopped.green_set and rollback.shares:
+        return split(rollback.shares.get(stopped.green_set, 0.0))
+    if rollback.weights is None:
+        return None
+    return Weights(blue=rollback.weights.green, green=rollback.weights.blue)

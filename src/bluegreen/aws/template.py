@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
+from ..errors import Problem, SpecError
 from ..spec.config import BluegreenConfig
+from .aws_durations import HEALTH_INTERVAL, HEALTH_TIMEOUT
 from .cfn import attr, ref, sub
 from .template_controllers import (
     cluster_name,
@@ -36,24 +38,30 @@ CONTROLLERS = ("codedeploy", "ecs")
 PRODUCTION_PORT = 80
 TEST_PORT = 8080
 ALARM_5XX_THRESHOLD = 5
+SOURCE = "bluegreen.toml"
 
 
-def render_template(config: BluegreenConfig, controller: str) -> str:
-    """The template as YAML (long-form intrinsics, so any YAML parser reads it)."""
-    return yaml.safe_dump(build_template(config, controller), sort_keys=False, width=100)
+def render_template(config: BluegreenConfig, controller: str, notes: list[str]) -> str:
+    """The template as YAML (long-form intrinsics, so any YAML parser reads it);
+    where AWS holds a setting differently from bluegreen.toml, a line in `notes`."""
+    template = build_template(config, controller, notes)
+    return yaml.safe_dump(template, sort_keys=False, width=100)
 
 
-def build_template(config: BluegreenConfig, controller: str) -> dict[str, Any]:
+def build_template(
+    config: BluegreenConfig, controller: str, notes: list[str] | None = None
+) -> dict[str, Any]:
+    notes = [] if notes is None else notes
     resources = {
         **_registry_and_logs(config),
         **_network(config),
-        **_load_balancer(config),
+        **_load_balancer(config, notes),
         **task_resources(config),
-        **_service(config, controller),
+        **_service(config, controller, notes),
         **_alarms(),
     }
     if controller == "codedeploy":
-        resources.update(codedeploy_resources(config))
+        resources.update(codedeploy_resources(config, notes))
     else:
         resources.update(ecs_resources())
     return {
@@ -127,7 +135,7 @@ def _ingress(port: int, source: dict[str, Any]) -> dict[str, Any]:
     return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **source}
 
 
-def _load_balancer(config: BluegreenConfig) -> dict[str, Any]:
+def _load_balancer(config: BluegreenConfig, notes: list[str]) -> dict[str, Any]:
     return {
         "LoadBalancer": {
             "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
@@ -138,15 +146,26 @@ def _load_balancer(config: BluegreenConfig) -> dict[str, Any]:
                 "SecurityGroups": [ref("LoadBalancerSecurityGroup")],
             },
         },
-        "TargetGroupBlue": _target_group(config),
-        "TargetGroupGreen": _target_group(config),
+        "TargetGroupBlue": _target_group(config, notes),
+        "TargetGroupGreen": _target_group(config, notes),
         "ProductionListener": _listener(PRODUCTION_PORT),
         "TestListener": _listener(TEST_PORT),
     }
 
 
-def _target_group(config: BluegreenConfig) -> dict[str, Any]:
+def _target_group(config: BluegreenConfig, notes: list[str]) -> dict[str, Any]:
     health = config.health_check
+    interval = HEALTH_INTERVAL.fit(health.interval, "health_check.interval", notes, SOURCE)
+    timeout = HEALTH_TIMEOUT.fit(health.timeout, "health_check.timeout", notes, SOURCE)
+    if timeout >= interval:
+        raise SpecError(
+            Problem(
+                SOURCE,
+                "health_check.timeout",
+                f"ALB needs the timeout ({timeout}s on AWS) shorter than the interval "
+                f"({interval}s on AWS)",
+            )
+        )
     return {
         "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
         "Properties": {
@@ -155,8 +174,8 @@ def _target_group(config: BluegreenConfig) -> dict[str, Any]:
             "Protocol": "HTTP",
             "Port": config.service.container_port,
             "HealthCheckPath": health.path,
-            "HealthCheckIntervalSeconds": max(5, round(health.interval)),
-            "HealthCheckTimeoutSeconds": max(2, round(health.timeout)),
+            "HealthCheckIntervalSeconds": interval,
+            "HealthCheckTimeoutSeconds": timeout,
             "HealthyThresholdCount": health.healthy_threshold,
             "UnhealthyThresholdCount": health.unhealthy_threshold,
             "Matcher": {"HttpCode": health.matcher},
@@ -181,7 +200,7 @@ def _listener(port: int) -> dict[str, Any]:
     }
 
 
-def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
+def _service(config: BluegreenConfig, controller: str, notes: list[str]) -> dict[str, Any]:
     balancer: dict[str, Any] = {
         "ContainerName": config.service.container,
         "ContainerPort": config.service.container_port,
@@ -206,7 +225,7 @@ def _service(config: BluegreenConfig, controller: str) -> dict[str, Any]:
         properties["DeploymentController"] = {"Type": "CODE_DEPLOY"}
     else:
         properties["DeploymentController"] = {"Type": "ECS"}
-        properties["DeploymentConfiguration"] = ecs_deployment(config)
+        properties["DeploymentConfiguration"] = ecs_deployment(config, notes)
         balancer["AdvancedConfiguration"] = {
             "AlternateTargetGroupArn": ref("TargetGroupGreen"),
             "ProductionListenerRule": ref("ProductionRule"),

@@ -12,24 +12,28 @@ from typing import Any
 
 from ..spec.config import BluegreenConfig
 from ..spec.deployment_config import DeploymentConfig, ShiftType
+from ..spec.duration import format_duration
 from ..vocabulary import ReadyAction
+from .aws_durations import BAKE_TIME, READY_WAIT, TERMINATION_WAIT
 from .cfn import attr, ref, role
 from .codedeploy import codedeploy_names
-from .ecs_native import minutes
 from .shift_settings import ecs_strategy
 
-MAX_WAIT_MINUTES = 2880
+SOURCE = "bluegreen.toml"
+GATE_MARGIN = 600.0
 
 
 ALARMS = ("Alarm5xxBlue", "Alarm5xxGreen")
 
 
-def ecs_deployment(config: BluegreenConfig) -> dict[str, Any]:
+def ecs_deployment(config: BluegreenConfig, notes: list[str]) -> dict[str, Any]:
     """The same strategy keys UpdateService gets, in CloudFormation's spelling,
     and the 5xx alarms, which stop (and, if asked, roll back) a deployment."""
     deployment = config.deployment
-    settings = pascal(ecs_strategy(deployment.config, "bluegreen.toml"))
-    settings["BakeTimeInMinutes"] = minutes(deployment.termination_wait)
+    settings = pascal(ecs_strategy(deployment.config, SOURCE))
+    settings["BakeTimeInMinutes"] = BAKE_TIME.fit(
+        deployment.termination_wait, "deployment.termination_wait", notes, SOURCE
+    )
     settings["Alarms"] = {
         "AlarmNames": [ref(alarm) for alarm in ALARMS],
         "Enable": True,
@@ -75,7 +79,7 @@ def _rule(listener: str) -> dict[str, Any]:
     }
 
 
-def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
+def codedeploy_resources(config: BluegreenConfig, notes: list[str]) -> dict[str, Any]:
     application, group = codedeploy_names(config.aws, cluster_name(config), service_name(config))
     return {
         "CodeDeployRole": role(
@@ -88,15 +92,18 @@ def codedeploy_resources(config: BluegreenConfig) -> dict[str, Any]:
         },
         "DeploymentGroup": {
             "Type": "AWS::CodeDeploy::DeploymentGroup",
-            "Properties": _deployment_group(config, group),
+            "Properties": _deployment_group(config, group, notes),
         },
     }
 
 
-def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
+def _deployment_group(config: BluegreenConfig, name: str, notes: list[str]) -> dict[str, Any]:
     """Blue/green with traffic control, waiting in Ready so the CLI can gate."""
     deployment = config.deployment
-    ready_wait = max(deployment.ready_wait, config.validation.deadline + 600)
+    ready_wait = _ready_wait(config, notes)
+    termination_wait = TERMINATION_WAIT.fit(
+        deployment.termination_wait, "deployment.termination_wait", notes, SOURCE
+    )
     return {
         "ApplicationName": ref("Application"),
         "DeploymentGroupName": name,
@@ -109,13 +116,11 @@ def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
         "BlueGreenDeploymentConfiguration": {
             "DeploymentReadyOption": {
                 "ActionOnTimeout": ReadyAction.STOP.value,
-                "WaitTimeInMinutes": minutes(ready_wait, MAX_WAIT_MINUTES),
+                "WaitTimeInMinutes": ready_wait,
             },
             "TerminateBlueInstancesOnDeploymentSuccess": {
                 "Action": "TERMINATE",
-                "TerminationWaitTimeInMinutes": minutes(
-                    deployment.termination_wait, MAX_WAIT_MINUTES
-                ),
+                "TerminationWaitTimeInMinutes": termination_wait,
             },
         },
         "AutoRollbackConfiguration": {
@@ -129,6 +134,23 @@ def _deployment_group(config: BluegreenConfig, name: str) -> dict[str, Any]:
         "ECSServices": [{"ClusterName": ref("Cluster"), "ServiceName": attr("Service", "Name")}],
         "LoadBalancerInfo": {"TargetGroupPairInfoList": [_target_group_pair()]},
     }
+
+
+def _ready_wait(config: BluegreenConfig, notes: list[str]) -> int:
+    """The group's ready wait: `ready_wait`, but never shorter than the gate's
+    deadline + 10 minutes, so CodeDeploy's wait cannot end while the gate runs."""
+    asked = config.deployment.ready_wait
+    floor = config.validation.deadline + GATE_MARGIN
+    if 0 < asked < floor:
+        notes.append(
+            f"note: deployment.ready_wait = {format_duration(asked)} is raised on AWS to "
+            f"the gate's deadline + 10m ({format_duration(floor)}), so CodeDeploy's wait "
+            "cannot end while the gate runs"
+        )
+    if asked >= floor:
+        return READY_WAIT.fit(asked, "deployment.ready_wait", notes, SOURCE)
+    # The documented default; its rounding to whole minutes needs no note.
+    return READY_WAIT.fit(floor, "validation.deadline", [], SOURCE)
 
 
 def _group_config_name(shift: DeploymentConfig) -> str:

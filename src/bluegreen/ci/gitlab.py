@@ -280,12 +280,12 @@ def deploy_job(settings: PipelineSettings) -> dict[str, Any]:
         "script": [
             scripts.preflight(settings.platform),
             *([] if settings.on_aws else [scripts.LOCAL_UP]),
-            scripts.deploy(settings.platform, with_image=settings.on_aws),
+            scripts.deploy(settings.platform, scripts.IMAGE if settings.on_aws else ""),
         ],
         "artifacts": {
             "when": "always",
-            "paths": ["bluegreen-events.jsonl"],
-            "reports": {"junit": "bluegreen-validation.xml", "dotenv": "bluegreen.env"},
+            "paths": [scripts.EVENTS_FILE],
+            "reports": {"junit": scripts.JUNIT_FILE, "dotenv": scripts.GITLAB_DOTENV},
             "expire_in": "30 days",
         },
     }

@@ -65,7 +65,9 @@ def dotenv(record: Record) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text(path: Path | None, text: str) -> None:
+def write_text(path: Path | None, text: str, append: bool = False) -> None:
+    """`append` for files others write to as well (GitHub's job summary)."""
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        with path.open("a" if append else "w", encoding="utf-8") as file:
+            file.write(text)

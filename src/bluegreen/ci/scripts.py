@@ -1,11 +1,15 @@
-"""The shell the generated pipeline runs, kept apart from its structure.
+"""The shell the generated pipelines run, kept apart from their structure.
 
-Every block is POSIX sh: on GitLab's docker images jobs run under BusyBox
-ash, not bash, so no brace expansion, no `[[`, no `pipefail`. Failure is
-never masked: no `cmd || true`, no loop that ends in an unconditional
-`echo`; the gate itself lives in `bluegreen deploy`, whose exit code is the
-job's (the classic tutorial pipeline's validate stage could never fail).
-The tests run every block through `dash -n` and `busybox ash -n`.
+One source for GitLab's jobs (`gitlab.py`), GitHub's workflow steps
+(`github.py`) and the composite action (`action.py`), so the three cannot
+drift. Every block is POSIX sh: on GitLab's docker images jobs run under
+BusyBox ash, not bash, so no brace expansion, no `[[`, no `pipefail`;
+GitHub runs the same text under bash. Failure is never masked: no
+`cmd || true`, no loop that ends in an unconditional `echo`; the gate
+itself lives in `bluegreen deploy`, whose exit code is the job's (the
+classic tutorial pipeline's validate stage could never fail). The tests
+run every block through `dash -n` and `busybox ash -n`, and the jobs under
+the shell their CI runs them in.
 """
 
 from __future__ import annotations
@@ -55,9 +59,26 @@ VALIDATE = 'bluegreen validate "$BLUEGREEN_DIR"'
 # runner's host; the first pipeline starts it (`up` is a no-op when running).
 LOCAL_UP = 'bluegreen up "$BLUEGREEN_DIR"'
 
-REPORT = (
-    "bluegreen ci report --events bluegreen-events.jsonl --junit bluegreen-validation.xml"
-    " --dotenv bluegreen.env --"
+EVENTS_FILE = "bluegreen-events.jsonl"
+JUNIT_FILE = "bluegreen-validation.xml"
+# GitLab's dotenv report; GitHub's step outputs file has the same format
+GITLAB_DOTENV = "bluegreen.env"
+GITHUB_OUTPUT = '"$GITHUB_OUTPUT"'
+# GitHub's run page shows what a step appends here (ci summary.py)
+GITHUB_SUMMARY = '"$GITHUB_STEP_SUMMARY"'
+
+# `--image` for the AWS platforms, whose image the build job pushed; the
+# action's image input may be empty (the local platform runs no image)
+IMAGE = ' --image "$BLUEGREEN_IMAGE"'
+IMAGE_IF_SET = ' ${BLUEGREEN_IMAGE:+--image "$BLUEGREEN_IMAGE"}'
+
+# GitHub has no variables made of variables, so the image name is derived
+# here (unless set) and handed to the job's later steps through GITHUB_ENV.
+GITHUB_IMAGE = (
+    ': "${ECR_REGISTRY:=$AWS_ACCOUNT_ID.dkr.ecr.$AWS_DEFAULT_REGION.amazonaws.com}"\n'
+    ': "${BLUEGREEN_IMAGE:=$ECR_REGISTRY/$ECR_REPO:$GITHUB_SHA}"\n'
+    'printf \'ECR_REGISTRY=%s\\nBLUEGREEN_IMAGE=%s\\n\' "$ECR_REGISTRY" "$BLUEGREEN_IMAGE"'
+    ' >> "$GITHUB_ENV"'
 )
 
 
@@ -66,13 +87,30 @@ def preflight(platform: str) -> str:
     return f'bluegreen ci preflight "$BLUEGREEN_DIR" --platform {platform}'
 
 
-def deploy(platform: str, with_image: bool) -> str:
-    """`bluegreen deploy` under `ci report`, which passes its exit code through."""
-    image = ' --image "$BLUEGREEN_IMAGE"' if with_image else ""
+def report(dotenv: str, summary: str = "") -> str:
+    """`bluegreen ci report` writing the events, the JUnit report and the
+    deployment id (DEPLOYMENT_ID=...) to `dotenv`, and on GitHub a summary;
+    then `--` and the command."""
+    summarized = f" --summary {summary}" if summary else ""
     return (
-        f'{REPORT} bluegreen deploy "$BLUEGREEN_DIR" --platform {platform}{image}'
+        f"bluegreen ci report --events {EVENTS_FILE} --junit {JUNIT_FILE}"
+        f" --dotenv {dotenv}{summarized} --"
+    )
+
+
+def deploy(platform: str, image: str = "", dotenv: str = GITLAB_DOTENV, summary: str = "") -> str:
+    """`bluegreen deploy` under `ci report`, which passes its exit code through.
+    `platform` may be a name or a quoted shell variable; `image` is '',
+    IMAGE or IMAGE_IF_SET."""
+    return (
+        f'{report(dotenv, summary)} bluegreen deploy "$BLUEGREEN_DIR" --platform {platform}{image}'
         ' --until "$BLUEGREEN_DEPLOY_UNTIL" --output json'
     )
+
+
+def github_deploy(platform: str, image: str) -> str:
+    """The deploy step on GitHub: outputs and the run page's summary."""
+    return deploy(platform, image, GITHUB_OUTPUT, GITHUB_SUMMARY)
 
 
 def deployed(platform: str) -> str:

@@ -1,6 +1,8 @@
-"""`bluegreen ci ...`: the GitLab pipeline and the helpers its jobs run.
+"""`bluegreen ci ...`: the GitLab pipeline, the GitHub workflow and the
+helpers their jobs run.
 
-`gitlab` writes the `.gitlab-ci.yml`; `report` runs `bluegreen deploy
+`gitlab` writes the `.gitlab-ci.yml`, `github` the
+`.github/workflows/bluegreen.yml`; `report` runs `bluegreen deploy
 --output json` in a job, shows its progress as plain lines, passes its exit
 code through and writes the JUnit and dotenv reports; `verify` asks the
 production listener after the deployment.
@@ -18,11 +20,12 @@ from typing import Any, TextIO, TypeVar
 import click
 from rich.console import Console
 
-from ..ci import gitlab
+from ..ci import github, gitlab
 from ..ci import verify as production
 from ..ci.junit import junit_xml
 from ..ci.preflight import problems as preflight_problems
 from ..ci.report import Record, dotenv, write_text
+from ..ci.summary import summary_markdown
 from ..errors import PlatformError, UsageError
 from ..spec.project import load_project
 from .output import format_line, show_verdict
@@ -32,18 +35,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @click.group()
 def ci() -> None:
-    """CI/CD: generate a GitLab pipeline, and the steps its jobs run."""
+    """CI/CD: generate a GitLab pipeline or a GitHub workflow, and the steps their jobs run."""
 
 
-@ci.command("gitlab")
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
+PLATFORM_OPTION = click.option(
     "--platform",
     type=click.Choice(gitlab.CI_PLATFORMS),
     default="aws-codedeploy",
     show_default=True,
     help="Where the pipeline deploys.",
 )
+
+
+@ci.command("gitlab")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@PLATFORM_OPTION
 @click.option(
     "--output",
     "output",
@@ -59,11 +65,56 @@ def gitlab_command(directory: Path, platform: str, output: Path | None) -> None:
     Defaults come from bluegreen.toml (environment variables are not
     applied: the file reflects the project, CI/CD variables override it).
     """
-    project = load_project(directory, env={})
     target = output or repository_root(directory) / ".gitlab-ci.yml"
-    pipeline_root = Path.cwd() if str(target) == "-" else target.resolve().parent
-    project_dir = relative_dir(project.dir.resolve(), pipeline_root)
-    text = gitlab.generate(gitlab.settings_for(project, platform, project_dir))
+    # jobs run where GitLab reads the file: the repository root
+    jobs_root = Path.cwd() if str(target) == "-" else target.resolve().parent
+    write_pipeline(directory, platform, target, jobs_root, gitlab.generate)
+
+
+@ci.command("github")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@PLATFORM_OPTION
+@click.option(
+    "--branch",
+    default="main",
+    show_default=True,
+    help="The branch whose pushes deploy (GitHub's `on:` takes no expression).",
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"File to write; '-' for stdout. Default: {github.WORKFLOW_PATH} at the repository root.",
+)
+def github_command(directory: Path, platform: str, branch: str, output: Path | None) -> None:
+    """Write a GitHub Actions workflow for the project in DIRECTORY.
+
+    Jobs build, deploy (with the gate: `bluegreen deploy` validates green
+    on the test listener before production traffic moves and fails the job
+    when the deployment fails), verify, and a rollback run by hand (Run
+    workflow, action: rollback). Defaults come from bluegreen.toml;
+    repository variables override them. docs/github.md.
+    """
+    root = repository_root(directory)
+    target = output or root / github.WORKFLOW_PATH
+    if output is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    # GitHub runs jobs at the repository root, wherever the workflow file is
+    write_pipeline(directory, platform, target, root, lambda s: github.generate(s, branch))
+
+
+def write_pipeline(
+    directory: Path,
+    platform: str,
+    target: Path,
+    jobs_root: Path,
+    generate: Callable[[gitlab.PipelineSettings], str],
+) -> None:
+    """Generate for the project in DIRECTORY, with BLUEGREEN_DIR relative to
+    where the jobs run, and write it to TARGET ('-': stdout)."""
+    project = load_project(directory, env={})
+    project_dir = relative_dir(project.dir.resolve(), jobs_root.resolve())
+    text = generate(gitlab.settings_for(project, platform, project_dir))
     if str(target) == "-":
         click.echo(text, nl=False)
         return
@@ -116,9 +167,18 @@ def relative_dir(project: Path, root: Path) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="dotenv report (DEPLOYMENT_ID).",
 )
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Markdown summary appended here (GitHub: $GITHUB_STEP_SUMMARY).",
+)
 @click.argument("command", nargs=-1, required=True)
 def report(
-    events: Path | None, junit: Path | None, dotenv_path: Path | None, command: tuple[str, ...]
+    events: Path | None,
+    junit: Path | None,
+    dotenv_path: Path | None,
+    summary: Path | None,
+    command: tuple[str, ...],
 ) -> int:
     """Run COMMAND (`bluegreen deploy ... --output json`), show its events as
     lines, write the reports, and exit with COMMAND's exit code.
@@ -140,6 +200,7 @@ def report(
         code = child.wait()
     write_text(junit, junit_xml(record, left_running=code == 0))
     write_text(dotenv_path, dotenv(record))
+    write_text(summary, summary_markdown(record, left_running=code == 0), append=True)
     return code if code >= 0 else 128 - code  # killed by a signal: as sh reports it
 
 

@@ -21,7 +21,7 @@ from ..platform import PLATFORMS, DeployRequest, Platform, open_platform, raise_
 from ..spec.duration import parse_duration
 from ..spec.project import load_project
 from ..vocabulary import Status
-from .output import OUTPUTS, show_summaries, show_verdict, watch
+from .output import OUTPUTS, show_summaries, show_targets, show_verdict, watch
 from .spec_commands import DIR_ARGUMENT, parse_set
 from .stages import STAGES, Stage, Until
 
@@ -88,13 +88,27 @@ def _platform(directory: Path, name: str) -> Platform:
 @click.command()
 @DIR_ARGUMENT
 @click.option("--foreground", is_flag=True, help="Run the daemon in this terminal (debugging).")
-def up(directory: Path, foreground: bool) -> None:
+@click.option(
+    "--reset-state",
+    is_flag=True,
+    help="Move .bluegreen/state.db (with its -wal and -shm) aside to state.db.corrupt-<time> "
+    "and start with an empty one: deployment history and the stable revision are forgotten "
+    "(the moved file is kept). For a state.db bluegreen cannot read; refused while the "
+    "daemon runs.",
+)
+def up(directory: Path, foreground: bool, reset_state: bool) -> None:
     """Start the local platform for DIRECTORY: load balancer, runner, admin API."""
     from ..local.launcher import start_daemon
+    from ..local.local_platform import LocalPlatform
+    from ..local.state_check import check_state, prepare_state
     from ..state_dir import StateDir
 
     project = load_project(directory)
+    if (moved := check_state(prepare_state(project.dir), reset_state)) is not None:
+        click.echo(f"moved the old state aside to {moved}")
     info, started = start_daemon(project.dir, foreground=foreground)
+    if not started:  # running with the files of its own `up`, which may have been edited
+        LocalPlatform(project).refuse_restart_edits()
     local = project.config.local
     state = "started" if started else "already running"
     click.echo(
@@ -218,6 +232,10 @@ def status(
         watch(platform, summary.deployment_id, output, timeout)
     else:
         show_summaries([summary], output)
+        show_targets(summary, output)
+        if output == "text" and "metrics_url" in summary.details:
+            url = summary.details["metrics_url"]
+            click.echo(f"metrics: {url} (Bearer token: .bluegreen/token)")
 
 
 @click.command()
@@ -262,8 +280,9 @@ def stop(
 @click.option("--to", "to_revision", help="The revision (family:N) to deploy again.")
 @OUTPUT_OPTION
 def rollback(directory: Path, platform_name: str, to_revision: str | None, output: str) -> None:
-    """Back to the last good revision: an instant flip while blue still runs,
-    else a new deployment of it."""
+    """Back to the newest revision that served and was not rolled away from (or
+    --to): an instant flip while blue still runs, else a new deployment of it;
+    exit 2 naming what was considered if there is none."""
     platform = _platform(directory, platform_name)
     summary = watch(platform, platform.rollback(to_revision), output)
     if summary.status is not Status.STOPPED:
@@ -272,13 +291,15 @@ def rollback(directory: Path, platform_name: str, to_revision: str | None, outpu
 
 @click.command()
 @DIR_ARGUMENT
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines, of new tasks too.")
 @click.option("--revision", help="Whose tasks (family:N); default: the newest revision's.")
 def logs(directory: Path, follow: bool, revision: str | None) -> None:
-    """The local tasks' output, each line prefixed with its task id."""
+    """The local tasks' output in time order, each line with its time and task id;
+    with --follow, new deployments' tasks appear as they start."""
     from ..state_dir import StateDir
-    from ..tasks.task_logs import log_files, read_lines
+    from ..tasks.task_logs import read_lines
+    from .output import log_line
 
-    files = log_files(StateDir.of(directory), revision)
-    for task_id, line in read_lines(files, follow=follow):
-        click.echo(f"{task_id} | {line}")
+    load_project(directory)  # a directory that holds no project is an error, as for status
+    for line in read_lines(StateDir.of(directory), revision, follow=follow):
+        click.echo(log_line(line))

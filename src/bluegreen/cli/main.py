@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "up": ".deploy_commands:up",
     "down": ".deploy_commands:down",
     "deploy": ".deploy_commands:deploy",
+    "plan": ".plan_commands:plan",
     "status": ".deploy_commands:status",
     "history": ".deploy_commands:history",
     "continue": ".deploy_commands:continue_",
@@ -32,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "build": ".image_commands:build",
     "push": ".image_commands:push",
     "aws": ".aws_commands:aws",
+    "completion": ".completion_commands:completion",
 }
 
 EPILOG = """\b
@@ -43,7 +45,7 @@ Examples:
 
 Exit codes: 0 succeeded, 1 deployment failed or rolled back, 2 bad input
 (nothing changed), 3 timed out waiting, 4 platform unreachable or refused,
-130 interrupted (Ctrl-C; a deployment already started goes on).
+5 `plan` found changes, 130 interrupted (Ctrl-C; a deployment already started goes on).
 """
 
 

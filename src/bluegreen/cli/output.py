@@ -20,11 +20,12 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from queue import Empty, Queue
 from types import TracebackType
 from typing import Any, Protocol
 
+import click
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -32,10 +33,16 @@ from rich.text import Text
 
 from ..engine.events import Event, EventKind, Weights
 from ..platform import DeploymentSummary, Platform, raise_for_status
+from ..tasks.task_logs import LogLine
 from ..vocabulary import LifecycleEvent, Status, StepStatus
+from .live_panel import hint, now_lines
 from .stages import Until
+from .summary_fields import clock, duration_text, revisions_text, stored_note, summary_fields
 
 OUTPUTS = ("text", "json")
+NOW_INTERVAL = 1.0
+"""How often the live view asks the platform what is true now (and redraws the countdown)."""
+NowSource = Callable[[], "Mapping[str, Any] | None"]
 UNWRAPPED_WIDTH = 10_000
 """The width given to a console that is not a terminal, so no line is broken."""
 
@@ -135,9 +142,21 @@ def format_line(event: Event, first: bool = False, why: bool = True) -> str:
 class LiveView:
     """A live panel redrawn on each event: the state of the deployment at a glance."""
 
-    def __init__(self, console: Console, history: int = 8, first: bool = False) -> None:
+    def __init__(
+        self,
+        console: Console,
+        history: int = 8,
+        first: bool = False,
+        now: NowSource | None = None,
+        where: str = "",
+    ) -> None:
         self.console = console
         self.first = first
+        self.where = where
+        self._now_source = now
+        self._now: tuple[Mapping[str, Any], float] | None = None
+        self._lock = threading.Lock()
+        self._polling = threading.Event()
         self.deployment_id = ""
         self.status = Status.CREATED
         self.steps = {e: StepStatus.PENDING for e in LifecycleEvent}
@@ -148,12 +167,32 @@ class LiveView:
 
     def __enter__(self) -> LiveView:
         self.live.__enter__()
+        if self._now_source is not None:
+            self._polling.set()
+            threading.Thread(target=self._poll, name="live view", daemon=True).start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.live.__exit__(kind, exc, tb)
+        self._polling.clear()
+        with self._lock:
+            self.live.__exit__(kind, exc, tb)
+
+    def _poll(self) -> None:
+        """Once a second: what is true now, and the countdown redrawn."""
+        assert self._now_source is not None
+        while self._polling.is_set():
+            try:
+                now = self._now_source()
+            except Exception:  # the events still come; the panel shows what they say
+                now = None
+            with self._lock:
+                if not self._polling.is_set():
+                    return
+                self._now = (now, time.time()) if now else None
+                self.live.update(self.render(), refresh=True)
+            time.sleep(NOW_INTERVAL)
 
     def show(self, event: Event) -> None:
         self.deployment_id = event.deployment_id
@@ -163,9 +202,13 @@ class LiveView:
         if event.weights:
             self.weights = event.weights
         if event.kind is EventKind.TARGET and "target" in event.details:
-            self.targets[str(event.details["target"])] = str(event.details.get("state", "?"))
+            state, reason = event.details.get("state", "?"), event.details.get("reason")
+            self.targets[str(event.details["target"])] = f"{state}" + (
+                f" {reason}" if reason else ""
+            )
         self.lines.append(format_line(event, first=self.first))
-        self.live.update(self.render(), refresh=True)
+        with self._lock:
+            self.live.update(self.render(), refresh=True)
 
     def render(self) -> Group:
         title = Text.assemble(
@@ -173,14 +216,21 @@ class LiveView:
             (self.deployment_id, "bold"),
             "  ",
             (self.status.value, _STATUS_STYLES.get(self.status, "bold yellow")),
-            (
-                "  waiting for `bluegreen continue` (or `stop`)"
-                if self.status is Status.READY
-                else ""
-            ),
         )
         bar = traffic_bar(self.weights, first=self.first)
-        return Group(title, self._steps_table(), bar, *self._detail())
+        todo = hint(self.status, self.steps, self.where)
+        what_now = [Text(todo, style="cyan")] if todo else []
+        if self._now is not None:
+            now, fetched_at = self._now
+            return Group(
+                title,
+                *now_lines(now, fetched_at),
+                self._steps_table(),
+                bar,
+                *what_now,
+                *self._recent(),
+            )
+        return Group(title, self._steps_table(), bar, *what_now, *self._detail())
 
     def _steps_table(self) -> Table:
         table = Table.grid(padding=(0, 1))
@@ -190,13 +240,16 @@ class LiveView:
         return table
 
     def _detail(self) -> list[Text]:
+        """Green's targets as the events report them, then the recent lines."""
         targets = [
             Text.assemble(f"  green {t} ", (s, "green" if s == "healthy" else "yellow"))
             for t, s in sorted(self.targets.items())
-            if s != "unused"
+            if not s.startswith("unused")
         ]
-        recent = [Text(line, style="dim") for line in self.lines]
-        return [*targets, *recent]
+        return [*targets, *self._recent()]
+
+    def _recent(self) -> list[Text]:
+        return [Text(line, style="dim") for line in self.lines]
 
 
 def traffic_bar(weights: Weights | None, width: int = 40, first: bool = False) -> Text:
@@ -222,20 +275,31 @@ def traffic_bar(weights: Weights | None, width: int = 40, first: bool = False) -
     )
 
 
-def sink_for(output: str, console: Console | None = None, first: bool = False) -> EventSink:
+def sink_for(
+    output: str,
+    console: Console | None = None,
+    first: bool = False,
+    now: NowSource | None = None,
+    where: str = "",
+) -> EventSink:
     """The live view on a terminal, plain lines elsewhere, JSON lines when asked."""
     if output == "json":
         return JsonLines()
     console = console or make_console()
     if console.is_terminal:
-        return LiveView(console, first=first)
+        return LiveView(console, first=first, now=now, where=where)
     return PlainLines(console, first=first)
 
 
 def render(
-    events: Iterable[Event], output: str, console: Console | None = None, first: bool = False
+    events: Iterable[Event],
+    output: str,
+    console: Console | None = None,
+    first: bool = False,
+    now: NowSource | None = None,
+    where: str = "",
 ) -> None:
-    with sink_for(output, console, first) as sink:
+    with sink_for(output, console, first, now, where) as sink:
         for event in events:
             sink.show(event)
 
@@ -262,8 +326,9 @@ def watch(
     if until is not None:
         events = until.through(events)
     timed_out = False
+    stream = events if timeout is None else _until(events, timeout)
     try:
-        render(events if timeout is None else _until(events, timeout), output, console, first)
+        render(stream, output, console, first, lambda: platform.now(deployment_id), where(platform))
     except TimeoutError:
         timed_out = True
     summary = platform.status(deployment_id)
@@ -271,6 +336,12 @@ def watch(
     if timed_out:
         raise_for_status(summary, timed_out=True)
     return summary
+
+
+def where(platform: Platform) -> str:
+    """The arguments that name this deployment's project to another command."""
+    parts = [] if platform.name == "local" else [f"--platform {platform.name}"]
+    return " ".join([*parts, str(platform.project.dir)])
 
 
 def _until(events: Iterator[Event], timeout: float) -> Iterator[Event]:
@@ -318,27 +389,53 @@ def show_verdict(summary: DeploymentSummary, output: str, console: Console | Non
 
 
 def show_summaries(summaries: list[DeploymentSummary], output: str) -> None:
-    """`history` and `status`: a table on a terminal, JSON lines when asked."""
+    """`history` and `status`: a table on a terminal, JSON lines when asked; the
+    same fields in both (`summary_fields`), and a note on stderr when they were
+    read from state.db because the daemon is down."""
+    note = stored_note(summaries)
+    if note:
+        click.echo(note, err=True)
     if output == "json":
         for summary in summaries:
-            print(json.dumps(summary.to_dict(), sort_keys=True), flush=True)
+            line = {**summary.to_dict(), **summary_fields(summary)}
+            print(json.dumps(line, sort_keys=True), flush=True)
         return
     table = Table(box=None)
-    for column in ("deployment", "status", "revision", "started", "traffic"):
+    columns = ("deployment", "status", "revisions", "started", "ended", "took", "by", "traffic")
+    for column in columns:
         table.add_column(column, no_wrap=True)
     table.add_column("message")
     for s in summaries:
-        started = time.strftime("%m-%d %H:%M:%S", time.localtime(s.created))
-        weights = _split(s)
+        fields = summary_fields(s)
         rollback = f" (rollback of {s.rollback_of})" if s.rollback_of else ""
         table.add_row(
             s.deployment_id,
             Text(s.status.value, style=_STATUS_STYLES.get(s.status, "")),
-            s.revision,
-            started,
-            weights,
-            s.message + rollback,
+            revisions_text(fields),
+            clock(fields["started"]),
+            clock(fields["ended"]),
+            duration_text(fields["duration"]),
+            fields["started_by"] or "-",
+            _split(s),
+            Text(s.message + rollback),  # not markup: "[local] command" is the user's word
         )
+    make_console().print(table)
+
+
+def show_targets(summary: DeploymentSummary, output: str) -> None:
+    """`status`: each target as it is now, with ALB's reason for its state and
+    our detail (the JSON has them in the summary's details already)."""
+    targets = summary.details.get("targets") or []
+    if output == "json" or not targets:
+        return
+    table = Table(box=None, title="targets now", title_justify="left")
+    for column in ("task set", "target", "state", "reason"):
+        table.add_column(column, no_wrap=column != "reason")
+    for t in targets:
+        state = Text(t["state"], style="green" if t["state"] == "healthy" else "yellow")
+        reason = f"{t['reason']}: {t['description']}" if t.get("reason") else ""
+        reason += f"; {t['detail']}" if t.get("detail") else ""
+        table.add_row(t["task_set"], t["target"], state, Text(reason))
     make_console().print(table)
 
 
@@ -349,3 +446,10 @@ def _split(summary: DeploymentSummary) -> str:
     if is_first(summary):
         return f"green {summary.weights.green}%"
     return f"{summary.weights.blue}/{summary.weights.green}"
+
+
+def log_line(line: LogLine) -> str:
+    """`12:03:04.567 web-2-ab12cd34 | text`; a line from before stamps has no time."""
+    clock = time.strftime("%H:%M:%S", time.localtime(line.time)) if line.time else "--:--:--"
+    millis = f".{int(line.time % 1 * 1000):03d}" if line.time else ".---"
+    return f"{clock}{millis} {line.task} | {line.text}"

@@ -345,7 +345,7 @@ class Deployment:
         wanted = self._stop_rollback if trigger is Trigger.STOP else None
         if wanted is None:
             wanted = rule.governed_by in self.settings.auto_rollback
-        undone = self.effects.roll_back(reason) if wanted else False
+        undone = self.effects.roll_back(reason, self.settings.first) if wanted else False
         if not wanted and self.effects.green_launched:
             message = (
                 f"{rule.governed_by} rollback disabled: traffic and task sets left as they are"

@@ -82,8 +82,9 @@ class Effects:
             self.blue_terminated = True
         self.record(EventKind.TASK_SET, f"{task_set} task set terminated", task_set=task_set.value)
 
-    def roll_back(self, reason: str) -> bool:
-        """Production and test traffic back to blue, green terminated; False if nothing to undo."""
+    def roll_back(self, reason: str, first: bool = False) -> bool:
+        """Production and test traffic back to blue, green terminated; False if nothing to undo.
+        A first deployment has no blue: its green is stopped and nothing serves."""
         if (self.weights, self.test_weights) == (ALL_BLUE, ALL_BLUE) and not self.green_launched:
             return False
         self.record(EventKind.ROLLBACK, f"rolling back: {reason}")
@@ -96,5 +97,10 @@ class Effects:
         if self.green_launched:
             self.terminate(TaskSetRole.GREEN)
         self.rolled_back = True
-        self.record(EventKind.ROLLBACK, "rolled back: all traffic on blue, green terminated")
+        done = (
+            "rolled back: green terminated; this was the first deployment, so nothing serves yet"
+            if first
+            else "rolled back: all traffic on blue, green terminated"
+        )
+        self.record(EventKind.ROLLBACK, done)
         return True

@@ -4,7 +4,9 @@ Every `interval` each target that is not draining gets `GET path`; an
 answer within `timeout` whose status the matcher accepts is a success.
 `healthy_threshold` consecutive successes make a target healthy,
 `unhealthy_threshold` consecutive failures unhealthy; a new target stays
-`initial` until one of the two thresholds is reached, as on ALB.
+`initial` until one of the two thresholds is reached, as on ALB. Each
+check leaves its result on the target, so the target can say why it is
+unhealthy with ALB's reason code (`target_health`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import asyncio
 import contextlib
 import logging
 
+from ..spec.config import HealthCheckConfig
 from .target import OPEN_STATES, Target, TargetState
 from .target_group import TargetGroup
+from .target_health import CONNECTION_REFUSED, PASSED, CheckResult, failed, mismatch, timed_out
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +47,49 @@ class HealthChecker:
             await asyncio.gather(asyncio.sleep(interval), *(self._check(t) for t in targets))
 
     async def _check(self, target: Target) -> None:
-        health = self.group.health
-        status = await probe(target.host, target.port, health.path, health.timeout)
+        result = await probe(target.host, target.port, self.group.health)
         if target.state in CHECKED_STATES:
-            self.record(target, status is not None and health.matches(status))
+            self.record(target, result)
 
-    def record(self, target: Target, ok: bool) -> None:
-        """Count one probe result and move the target when a threshold is reached."""
+    def record(self, target: Target, result: CheckResult) -> None:
+        """Count one probe result and move the target when a threshold is reached;
+        a new reason within the same state (a timeout where a 404 was) is told too."""
         health = self.group.health
-        if ok:
+        before = target.reason
+        target.last_check = result
+        target.last_failure = result.failure or target.last_failure
+        state = target.state
+        if result.ok:
             target.successes, target.failures = target.successes + 1, 0
             if target.successes >= health.healthy_threshold:
-                self.group.set_state(target, TargetState.HEALTHY)
+                state = TargetState.HEALTHY
         else:
             target.successes, target.failures = 0, target.failures + 1
             if target.failures >= health.unhealthy_threshold:
-                self.group.set_state(target, TargetState.UNHEALTHY)
+                state = TargetState.UNHEALTHY
+        if state is not target.state:
+            self.group.set_state(target, state)
+        elif target.reason != before:
+            self.group.reason_changed(target)
 
 
-async def probe(host: str, port: int, path: str, timeout: float) -> int | None:
-    """The status code of `GET path`, or None when no answer came in time."""
+async def probe(host: str, port: int, health: HealthCheckConfig) -> CheckResult:
+    """`GET path` once, judged as ALB judges it, with the reason a failure gives."""
     try:
-        return await asyncio.wait_for(fetch_status(host, port, path), timeout)
-    except Exception:  # whatever kept a status from arriving is a failed check
-        return None
+        status = await asyncio.wait_for(fetch_status(host, port, health.path), health.timeout)
+    except TimeoutError:
+        return timed_out(health.path, health.timeout)
+    except ConnectionRefusedError:
+        return failed(CONNECTION_REFUSED)
+    except OSError as exc:
+        return failed(f"cannot connect: {exc.strerror or exc!r}")
+    except MalformedResponse as exc:
+        return failed(str(exc))
+    return PASSED if health.matches(status) else mismatch(status, health.path)
+
+
+class MalformedResponse(Exception):
+    """The target answered, but not with an HTTP status line."""
 
 
 async def fetch_status(host: str, port: int, path: str) -> int:
@@ -77,9 +100,18 @@ async def fetch_status(host: str, port: int, path: str) -> int:
             "User-Agent: bluegreen-health-check\r\nConnection: close\r\n\r\n".encode()
         )
         status_line = await reader.readline()
-        _, code, *_ = status_line.split(b" ", 2)
-        return int(code)
+        return parse_status(status_line)
     finally:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
+
+
+def parse_status(status_line: bytes) -> int:
+    if not status_line:
+        raise MalformedResponse("the connection closed before a response")
+    version, _, rest = status_line.partition(b" ")
+    code = rest[:3]
+    if not version.startswith(b"HTTP/") or not code.isdigit():
+        raise MalformedResponse(f"not an HTTP response: {status_line[:60]!r}")
+    return int(code)

@@ -27,6 +27,12 @@ REQUEST_DROPPED_LINE = re.compile(
     rb"\n(?:" + b"|".join(re.escape(name) for name in sorted(REQUEST_DROPPED)) + rb"):"
 )
 CONNECTION_OPTIONS = frozenset((b"close", b"keep-alive", b"upgrade"))
+# The HTTP versions forwarded. llhttp reads "HTTP/2.0" in a request line too.
+HTTP_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
+# A Host line whose value is a host (RFC 9110 7.2: uri-host [":" port]), in
+# a lowered head, checked per byte as nginx does: no "/", "@", "?", "\\",
+# space or non-ASCII. Empty is allowed, for a target URI with no authority.
+HOST_LINE = re.compile(rb"\nhost:[ \t]*[-a-z0-9._~!$&'()*+,;=%:\[\]]*[ \t]*\r")
 IDEMPOTENT = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"))
 CRLF = b"\r\n"
 
@@ -64,13 +70,14 @@ class Framing:
     def note(self, lower: bytes, value: bytes) -> None:
         if lower == b"content-length":
             self.lengths += 1
+            value = value.strip(b" \t")  # OWS around a value is legal (RFC 9110 5.5)
             if value.isdigit():
                 self.content_length = int(value)
             return
         self.hop += 1
         if lower == b"transfer-encoding":
             self.chunked = True
-            if value.strip().lower() != b"chunked":
+            if value.strip(b" \t").lower() != b"chunked":
                 self.lengths += 2  # only plain "chunked" is forwarded
         elif lower == b"connection":
             self.connection.extend(v.strip().lower() for v in value.split(b","))
@@ -89,6 +96,8 @@ class Framing:
             raise BadRequest(400, "more than one Content-Length")
         if self.lengths and self.content_length is None:
             raise BadRequest(400, "invalid Content-Length")
+        if b"host" in self.connection:  # it would be dropped as hop-by-hop
+            raise BadRequest(400, "Connection names Host")
 
 
 def scan_headers(headers: list[tuple[bytes, bytes]], dropped: frozenset[bytes]) -> Framing:
@@ -125,11 +134,51 @@ def forwarded_headers(client_ip: bytes, port: bytes, earlier: bytes | None = Non
     )  # fmt: skip
 
 
-def request_passes(head: bytes) -> bool:
-    """Whether a keep-alive request's head can go to the target as it came
-    (plus the forwarded headers): none of its headers must be dropped.
-    Keep-alive with no Connection header means HTTP/1.1."""
-    return REQUEST_DROPPED_LINE.search(head.lower()) is None
+def check_request_head(head: bytes, lower: bytes) -> bool:
+    """Refuse a malformed request line and a Host that is doubled, missing
+    from an HTTP/1.1 request, or not a host (RFC 9112 3.2: 400, as nginx
+    does). Returns whether the request is an HTTP/1.0 one without Host:
+    forwarded as HTTP/1.1, it is given one. `lower` is `head.lower()`.
+
+    llhttp has checked the method, the target's bytes and the version's
+    form; it lets through more than one space around the target (which
+    another parser reads differently) and versions other than 1.x. This
+    runs for every request, so it takes the fewest scans of the head: two
+    for the request line, two for Host (a count, then its value)."""
+    eol = head.find(b"\r\n")
+    if head.count(b" ", 0, eol) != 2 or not head.startswith(HTTP_VERSIONS, eol - 8, eol):
+        raise BadRequest(400, "malformed request line")
+    hosts = lower.count(b"\nhost:", eol)
+    if hosts != 1:
+        if hosts:
+            raise BadRequest(400, "more than one Host header")
+        if head[eol - 1] == 49:  # HTTP/1.1
+            raise BadRequest(400, "no Host header")
+        return True
+    if HOST_LINE.search(lower, eol) is None:
+        raise BadRequest(400, "invalid Host header")
+    return False
+
+
+def origin_form(target: bytes) -> tuple[bytes, bytes]:
+    """An absolute-form target (`http://authority/path?query`) as its authority and
+    its origin form (`/path?query`). RFC 9112 3.2.2: the authority, not Host, names
+    the host; the target then gets it as its only Host, and the path alone, so no
+    target can read the request as naming two hosts."""
+    rest = target[target.index(b"://") + 3 :]
+    cut = min((i for i in (rest.find(b"/"), rest.find(b"?")) if i >= 0), default=len(rest))
+    authority, path = rest[:cut], rest[cut:]
+    valid = HOST_LINE.match(b"\nhost:" + authority.lower() + b"\r") is not None
+    if not authority or b"@" in authority or not valid:
+        raise BadRequest(400, "absolute-form target without a valid host")
+    return authority, path if path.startswith(b"/") else b"/" + path
+
+
+def request_passes(lower: bytes) -> bool:
+    """Whether a keep-alive request's head (lowered) can go to the target as
+    it came (plus the forwarded headers): none of its headers must be
+    dropped. Keep-alive with no Connection header means HTTP/1.1."""
+    return REQUEST_DROPPED_LINE.search(lower) is None
 
 
 def request_head(
@@ -140,12 +189,16 @@ def request_head(
     client_ip: bytes,
     port: bytes,
     upgrade: bool,
+    host: bytes | None = None,
 ) -> tuple[bytes, Framing]:
     """The head sent to the target, rebuilt: HTTP/1.1, keep-alive, hop-by-hop
-    headers dropped, framing checked, forwarded headers added."""
+    headers dropped, framing checked, forwarded headers added, and `host`
+    as its Host when given (for an HTTP/1.0 request that had none)."""
     framing = scan_headers(headers, REQUEST_DROPPED)
     framing.check_request()
     out = [method + b" " + url + b" HTTP/1.1\r\n"]
+    if host is not None:
+        out.append(b"Host: " + host + CRLF)
     copy_headers(headers, out, framing, REQUEST_DROPPED)
     out.append(forwarded_headers(client_ip, port, framing.forwarded_for))
     if framing.chunked:
@@ -158,16 +211,21 @@ def request_head(
     return b"".join(out), framing
 
 
-def error_response(status: int, *, close: bool) -> bytes:
-    """A short plain-text answer produced by the proxy itself."""
+def error_response(status: int, *, close: bool, extra: bytes = b"") -> bytes:
+    """A short plain-text answer produced by the proxy itself; `extra`:
+    header lines to add, each ending in CRLF."""
     phrase = HTTPStatus(status).phrase.encode()
     body = phrase + b" (bluegreen load balancer)\n"
     connection = b"close" if close else b"keep-alive"
     return (
         b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        b"Content-Length: %d\r\nConnection: %s\r\n\r\n%s"
-        % (status, phrase, len(body), connection, body)
+        b"Content-Length: %d\r\nConnection: %s\r\n%s\r\n%s"
+        % (status, phrase, len(body), connection, extra, body)
     )
+
+
+# For a client past a listener's max_connections.
+TOO_MANY_CONNECTIONS = error_response(503, close=True, extra=b"Retry-After: 1\r\n")
 
 
 def chunk(data: bytes) -> bytes:

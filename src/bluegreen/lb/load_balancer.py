@@ -24,9 +24,15 @@ from prometheus_client import CollectorRegistry, generate_latest
 from ..spec.config import HealthCheckConfig
 from .health_check import HealthChecker
 from .listener import Listener
-from .metrics import CHECKPOINT_SECONDS, PrometheusCollector
+from .metrics import (
+    CHECKPOINT_SECONDS,
+    GroupLabels,
+    ListenerCollector,
+    PrometheusCollector,
+    no_labels,
+)
 from .proxy import ClientConnection
-from .proxy_settings import ProxySettings
+from .proxy_settings import ProxySettings, with_connection_limit
 from .target import Target, TargetState
 from .target_group import TargetGroup
 from .write_batch import WriteBatch
@@ -63,8 +69,10 @@ class LoadBalancer:
         max_body: int | None = None,
         settings: ProxySettings | None = None,
     ) -> None:
-        """`settings` holds every limit and timeout; the two keywords override it."""
-        settings = settings or ProxySettings()
+        """`settings` holds every limit and timeout; the two keywords override it.
+        Its `max_connections` is checked against the open-file limit here
+        (ValueError naming the limit)."""
+        settings = with_connection_limit(settings or ProxySettings())
         if request_timeout is not None:
             settings = replace(settings, request_timeout=request_timeout)
         if max_body is not None:
@@ -76,14 +84,23 @@ class LoadBalancer:
         self._checkers: dict[str, HealthChecker] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._writes: WriteBatch | None = None  # made with the first listener, on its loop
+        self.group_labels: GroupLabels = no_labels
+        """Role and revision of each group for /metrics; the platform knows them."""
         self._registry = CollectorRegistry(auto_describe=True)
-        self._registry.register(PrometheusCollector(lambda: list(self.groups.values())))
+        collector = PrometheusCollector(
+            lambda: list(self.groups.values()),
+            lambda: list(self.listeners.values()),
+            lambda: self.group_labels,
+        )
+        self._registry.register(collector)
+        self._registry.register(ListenerCollector(lambda: list(self.listeners.values())))
 
     async def add_listener(self, name: str, port: int) -> Listener:
         """Listen on `port` (0: a free one, read back from `Listener.port`)."""
         if name in self.listeners:
             raise ValueError(f"listener {name!r} exists already")
-        listener = Listener(name, self.groups)
+        assert self.settings.max_connections is not None  # see with_connection_limit
+        listener = Listener(name, self.groups, max_connections=self.settings.max_connections)
         loop = asyncio.get_running_loop()
         writes = self._writes = self._writes or WriteBatch(loop)
         server = await loop.create_server(
@@ -118,6 +135,16 @@ class LoadBalancer:
         self._checkers[name] = checker
         self._start_sweeper()
         return group
+
+    async def set_health_check(self, name: str, health: HealthCheckConfig) -> None:
+        """Give a group another health check (a new revision's, as its tasks come),
+        probed from now on at its own interval: the group's checker starts anew."""
+        group = self.groups[name]
+        if group.health == health:
+            return
+        group.health = health
+        await self._checkers[name].stop()
+        self._checkers[name].start()
 
     async def close(self) -> None:
         """Stop listening, stop health checks, close every connection."""

@@ -33,6 +33,7 @@ from prometheus_client.core import (
 )
 
 if TYPE_CHECKING:
+    from .listener import Listener
     from .target import Target
     from .target_group import TargetGroup
 
@@ -225,19 +226,40 @@ def percentile(histogram: list[int], q: float) -> float | None:
     return LATENCY_BOUNDS[-2]
 
 
-class PrometheusCollector:
-    """Reads the counters at scrape time (see the module docstring for why)."""
+GroupLabels = Callable[[str], tuple[str, str]]
+"""A target group's role (blue, green, or "" when idle) and revision, by name."""
 
-    def __init__(self, groups: Callable[[], Iterable[TargetGroup]]) -> None:
+
+def no_labels(name: str) -> tuple[str, str]:
+    return "", ""
+
+
+class PrometheusCollector:
+    """Reads the counters at scrape time (see the module docstring for why).
+
+    Groups are labelled with their role and revision as well as their name:
+    the names (`a`, `b`) stay put while blue and green swap between them, so a
+    dashboard asks for `role="green"` and follows the deployment."""
+
+    def __init__(
+        self,
+        groups: Callable[[], Iterable[TargetGroup]],
+        listeners: Callable[[], Iterable[Listener]],
+        labels: Callable[[], GroupLabels],
+    ) -> None:
         self._groups = groups
+        self._listeners = listeners
+        self._labels = labels
 
     def collect(self) -> Iterator[Metric]:
         families = _families()
         requests, group_requests, in_flight, state, transferred, latency = families[:6]
-        target_bytes, target_latency = families[6:]
+        target_bytes, target_latency, weight = families[6:]
+        role_of = self._labels()
         for group in self._groups():
+            group_labels = [group.name, *role_of(group.name)]
             for target in group.targets:
-                labels = [group.name, target.address]
+                labels = [*group_labels, target.address]
                 counters = target.counters
                 for code, source, count in counters.by_result():
                     requests.add_metric([*labels, code, source], count)
@@ -249,16 +271,45 @@ class PrometheusCollector:
                 target_latency.add_metric(labels, buckets, counters.latency_sum)
             totals = group.metrics.totals()
             for code, source, count in totals.by_result():
-                group_requests.add_metric([group.name, code, source], count)
-            transferred.add_metric([group.name, "in"], totals.bytes_in)
-            transferred.add_metric([group.name, "out"], totals.bytes_out)
+                group_requests.add_metric([*group_labels, code, source], count)
+            transferred.add_metric([*group_labels, "in"], totals.bytes_in)
+            transferred.add_metric([*group_labels, "out"], totals.bytes_out)
             buckets = _cumulative(totals.latency_buckets)
-            latency.add_metric([group.name], buckets, totals.latency_sum)
+            latency.add_metric(group_labels, buckets, totals.latency_sum)
+        for listener in self._listeners():
+            for name, share in listener.weights.items():
+                weight.add_metric([listener.name, name, *role_of(name)], share)
         yield from families
 
 
+class ListenerCollector:
+    """Each listener's client connections, and those turned away at its limit."""
+
+    def __init__(self, listeners: Callable[[], Iterable[Listener]]) -> None:
+        self._listeners = listeners
+
+    def collect(self) -> Iterator[Metric]:
+        open_ = GaugeMetricFamily(
+            "bluegreen_lb_listener_connections", "Client connections open", labels=["listener"]
+        )
+        limit = GaugeMetricFamily(
+            "bluegreen_lb_listener_max_connections", "Its limit", labels=["listener"]
+        )
+        refused = CounterMetricFamily(
+            "bluegreen_lb_listener_connections_refused",
+            "Client connections answered 503 at max_connections",
+            labels=["listener"],
+        )
+        for listener in self._listeners():
+            open_.add_metric([listener.name], len(listener.connections))
+            limit.add_metric([listener.name], listener.max_connections)
+            refused.add_metric([listener.name], listener.refused)
+        yield from (open_, limit, refused)
+
+
 def _families() -> tuple[Any, ...]:
-    target, group = ["target_group", "target"], ["target_group"]
+    group = ["target_group", "role", "revision"]
+    target = [*group, "target"]
     return (
         CounterMetricFamily(
             "bluegreen_lb_requests",
@@ -285,6 +336,11 @@ def _families() -> tuple[Any, ...]:
             "bluegreen_lb_target_request_duration_seconds",
             "Time to the end of the response",
             labels=target,
+        ),
+        GaugeMetricFamily(
+            "bluegreen_lb_listener_weight",
+            "Share of the listener's requests forwarded to the target group, in percent",
+            labels=["listener", *group],
         ),
     )
 

@@ -13,10 +13,13 @@ timers), and applies backpressure both ways: reading from the client
 pauses while a target can't take more, and reading from the target pauses
 while the client can't.
 
-Anything llhttp or `http_heads.Framing` refuses (ambiguous length, bad
-chunk size, oversize head) is answered 400 and the connection closed
-before any byte of it is forwarded; a CONNECT is answered 405 unless
-`ProxySettings.allow_connect`.
+Anything llhttp or `http_heads` refuses (ambiguous length, bad chunk size,
+oversize head, a malformed request line, a missing or doubled Host) is
+answered 400 and the connection closed, and no byte of it is forwarded;
+the requests that came whole before it are answered first, as HAProxy
+does. A CONNECT is answered 405 unless `ProxySettings.allow_connect`. A
+client that half-closes (shutdown SHUT_WR) gets the answers to the
+requests it sent whole, then the connection is closed.
 
 A request that asks to switch protocols (Upgrade, or an allowed CONNECT)
 is forwarded alone: what the client sent after its head is held, and
@@ -39,16 +42,9 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
 from .exchange import Exchange
 from .flow_control import BUFFER, UPGRADE, UPSTREAM, FlowControl
-from .http_heads import (
-    CRLF,
-    BadRequest,
-    error_response,
-    forwarded_headers,
-    read_request_head,
-    request_head,
-    request_passes,
-)
+from .http_heads import CRLF, BadRequest, error_response, forwarded_headers
 from .proxy_settings import ProxySettings
+from .request_intake import exchange_for
 
 if TYPE_CHECKING:
     from .listener import Listener
@@ -62,11 +58,12 @@ class ReadPhase(Enum):
     BODY = "body"  # reading a request body
     SWITCHING = "switching"  # an upgrade's head is read: what follows waits for the answer
     TUNNEL = "tunnel"  # the target switched protocols: bytes pass through
+    REFUSED = "refused"  # a request was refused: nothing more is read
 
 
 # The members under module names: on Python 3.11 each `ReadPhase.X` is a lookup
 # costing ~70 ns, and a request reads or sets its phase six times.
-IDLE, HEAD, BODY, SWITCHING, TUNNEL = ReadPhase
+IDLE, HEAD, BODY, SWITCHING, TUNNEL, REFUSED = ReadPhase
 
 
 class ClientConnection(asyncio.Protocol):
@@ -92,6 +89,7 @@ class ClientConnection(asyncio.Protocol):
         self.out: list[bytes] = []  # answers for the client, written once per read
         self.held: list[bytes] = []  # what came after an upgrade's head (SWITCHING)
         self.tunnel: UpstreamConnection | None = None
+        self.refusal: bytes | None = None  # the error answer owed once the queue is answered
 
         # Where the head being read starts in the bytes received. llhttp is
         # given no per-header callbacks: each head is read from the bytes as
@@ -108,8 +106,13 @@ class ClientConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        listener = self.listener
+        if len(listener.connections) >= listener.max_connections:
+            self.phase = REFUSED  # nothing it sends is read
+            listener.turn_away(self.transport)
+            return
         self.flow.attach(self.transport)
-        self.listener.connections.add(self)
+        listener.connections.add(self)
         peer = transport.get_extra_info("peername")
         self.client_ip = str(peer[0] if peer else "").encode()
         self.forwarded = forwarded_headers(self.client_ip, self.port) + CRLF
@@ -128,8 +131,10 @@ class ClientConnection(asyncio.Protocol):
             assert self.tunnel is not None
             self.tunnel.write(data)
             return
-        else:  # SWITCHING: read before the pause took effect
+        elif phase is SWITCHING:  # read before the pause took effect
             self.held.append(data)
+            return
+        else:  # REFUSED: what follows a refused request is not read as HTTP
             return
         self.now = self.loop.time()
         self.body_seen = 0
@@ -138,13 +143,12 @@ class ClientConnection(asyncio.Protocol):
         except HttpParserUpgrade as upgrade:
             self._start_upgrade(data[upgrade.args[0] :])
         except HttpParserError:
-            if not self._unplaced:
+            if self._unplaced:
+                self._close_after_answers()
+            else:  # the requests complete before the error are still answered
                 self.reject(self._rejection.status if self._rejection else 400)
-                return
-            self._close_after_answers()
         if self.phase is HEAD and self.head_size > self.settings.max_header_bytes:
             self.reject(400)  # a head still arriving: the complete ones are checked below
-            return
         queue = self.queue
         if queue:
             first = queue[0]
@@ -152,6 +156,23 @@ class ClientConnection(asyncio.Protocol):
                 first.dispatch()
         if self.out:
             self.flush()
+
+    def eof_received(self) -> bool:
+        """The client half-closed (shutdown SHUT_WR): the requests it sent
+        whole are answered, then the connection closed. A request cut short
+        is dropped unanswered. In a tunnel the FIN is passed on to the target
+        as a half-close, and the target's answer still comes back (both
+        halves shut: closed); an upgrade waiting for its answer is closed."""
+        if self.closing:  # its end waits in the write batch, behind its last answer
+            return True
+        if self.phase is TUNNEL and self.tunnel is not None:
+            return self.tunnel.peer_shut_writing()
+        if self.phase is SWITCHING:
+            return False
+        self.phase = REFUSED
+        if not self._drop_unfinished(None) and self.refusal is None:
+            self._close_after_answers()
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
@@ -189,7 +210,6 @@ class ClientConnection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         parser = self.parser
-        method = parser.get_method()
         parts = self.head
         if parts is None:  # see `on_message_complete`
             self._unplaced = True
@@ -205,41 +225,16 @@ class ClientConnection(asyncio.Protocol):
         self.head_size = 0
         self.body_from = source[end:]
         self.body_seen = 0
-        if parser.should_keep_alive() and method != b"CONNECT" and request_passes(raw):
-            exchange = Exchange(self, method, raw[:-2] + self.forwarded)
-        else:
-            exchange = self._rebuilt_exchange(method, raw)
+        try:
+            exchange = exchange_for(self, parser, raw)
+        except BadRequest as bad:
+            self._refuse(bad)
         self.phase = BODY
         self.since = self.now
         self.reading = exchange
         self.queue.append(exchange)
         if self.flow.paused or len(self.queue) > 1:
             self.update_buffer_pause()
-
-    def _rebuilt_exchange(self, method: bytes, raw: bytes) -> Exchange:
-        """The exchange for a head that can't go as it came: its hop-by-hop
-        headers dropped, its framing checked, its version made HTTP/1.1."""
-        parser = self.parser
-        upgrade = parser.should_upgrade()
-        if method == b"CONNECT" and not self.settings.allow_connect:
-            self._refuse(BadRequest(405, "CONNECT (ProxySettings.allow_connect is off)"))
-        url, headers = read_request_head(raw)
-        if len(headers) > self.settings.max_headers:
-            self._refuse(BadRequest(400, "more headers than max_headers"))
-        try:
-            head, framing = request_head(
-                method, url, headers, client_ip=self.client_ip, port=self.port, upgrade=upgrade
-            )
-        except BadRequest as bad:
-            self._refuse(bad)
-        limit = self.settings.max_body
-        if limit is not None and (framing.content_length or 0) > limit:
-            self._refuse(BadRequest(413, "body above max_body"))
-        return Exchange(
-            self, method, head,
-            chunked=framing.chunked, upgrade=upgrade,
-            keep_alive=parser.should_keep_alive(), http10=parser.get_http_version() == "1.0",
-        )  # fmt: skip
 
     def on_body(self, body: bytes) -> None:
         exchange = self.reading
@@ -277,6 +272,12 @@ class ClientConnection(asyncio.Protocol):
         if self.transport is not None:
             self.writes.write(self.transport, data)
 
+    def shut_writing(self) -> None:
+        """The tunnel's target half-closed: FIN to the client after its last bytes."""
+        self.flush()
+        if self.transport is not None and not self.closing:
+            self.writes.shut_writing(self.transport)
+
     def flush(self) -> None:
         out = self.out
         if out and self.transport is not None:
@@ -293,6 +294,10 @@ class ClientConnection(asyncio.Protocol):
         if self.tunnel is not None:
             return
         if not exchange.keep_alive:
+            self.close()
+            return
+        if not queue and self.refusal is not None:
+            self.out.append(self.refusal)
             self.close()
             return
         self.since = now
@@ -377,14 +382,37 @@ class ClientConnection(asyncio.Protocol):
             self.close()
 
     def reject(self, status: int) -> None:
-        """Refuse what the client sent (or failed to send in time) and close.
-        A request still arriving is dropped, along with its target connection."""
-        first = self.queue[0] if self.queue else None
-        if first is None or (first is self.reading and first.answer_pending):
-            if first is not None:
-                first.abandon()
+        """Refuse what the client sent (or failed to send in time): the
+        requests complete before it are answered first, then `status`, and
+        the connection is closed (as HAProxy does). A request still arriving
+        is dropped, along with its target connection."""
+        self.phase = REFUSED
+        if self._drop_unfinished(status):
+            return
+        if self.queue:
+            self.refusal = error_response(status, close=True)
+        else:
             self.out.append(error_response(status, close=True))
+            self.close()
+
+    def _drop_unfinished(self, status: int | None) -> bool:
+        """Forget the request still arriving, if any; whether that ended the
+        connection (it was forwarded in part: it is answered `status`, unless
+        None or its answer has begun)."""
+        unfinished, self.reading = self.reading, None
+        if unfinished is None:
+            return False
+        queue = self.queue
+        if unfinished is not queue[0]:  # not dispatched yet: nothing of it left
+            queue.pop()
+            return False
+        if unfinished.answer_pending:
+            unfinished.abandon()
+            queue.clear()
+            if status is not None:
+                self.out.append(error_response(status, close=True))
         self.close()
+        return True
 
     def _close_after_answers(self) -> None:
         """Read no more; close once the requests before now are answered."""

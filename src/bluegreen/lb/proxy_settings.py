@@ -2,11 +2,24 @@
 
 Defaults follow ALB where it has one (60 s idle timeout); tests pass tens
 of milliseconds.
+
+The connection limit is the one default read from the machine: past the
+process's open-file limit (RLIMIT_NOFILE) a new client is not even
+accepted, and the health checks and the admin API fail with it. Below it,
+a client past the limit is answered 503 with Retry-After instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import resource
+from dataclasses import dataclass, replace
+
+# What the default connection limit leaves of the open-file limit to the
+# rest of the process: the admin API and its clients, health checks,
+# SQLite, task logs and pipes.
+RESERVED_FILES = 128
+FILES_PER_CONNECTION = 2  # the client's socket and its target's
+LISTENERS = 2  # the local platform's production and test listeners
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,9 @@ class ProxySettings:
     # it is dropped, and its client's SYN retransmitted a second later.
     backlog: int = 4096
     allow_connect: bool = False  # forward CONNECT (a tunnel once the target answers 2xx) → else 405
+    # Client connections per listener; past it → 503. None: all the open-file
+    # limit allows (`with_connection_limit`, when the load balancer starts).
+    max_connections: int | None = None
 
     @property
     def tick(self) -> float:
@@ -42,3 +58,31 @@ class ProxySettings:
             self.upstream_idle_timeout,
         )
         return min(max(shortest / 4, 0.005), 1.0)
+
+
+def open_file_limit() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 1 << 20 if soft == resource.RLIM_INFINITY else soft
+
+
+def connection_capacity(open_files: int) -> int:
+    """The most client connections each listener may hold while every
+    listener is full and `RESERVED_FILES` are left."""
+    return max(1, (open_files - RESERVED_FILES) // (FILES_PER_CONNECTION * LISTENERS))
+
+
+def with_connection_limit(settings: ProxySettings) -> ProxySettings:
+    """`settings` with `max_connections` decided from this process's open-file
+    limit: all it allows when unset; a ValueError naming it when set above."""
+    open_files = open_file_limit()
+    capacity = connection_capacity(open_files)
+    wanted = settings.max_connections
+    if wanted is None:
+        return replace(settings, max_connections=capacity)
+    if wanted > capacity:
+        raise ValueError(
+            f"max_connections {wanted} is above what the open-file limit allows: "
+            f"RLIMIT_NOFILE is {open_files}, which leaves room for {capacity} per listener "
+            "(raise it with `ulimit -n`, or lower max_connections)"
+        )
+    return settings

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from .metrics import Counters
+from .target_health import CheckResult, Reason, ReasonCode, standard
 
 if TYPE_CHECKING:
     from .upstream import UpstreamConnection
@@ -28,6 +29,8 @@ class TargetState(StrEnum):
     UNUSED = "unused"
 
 
+RECHECK = 0.1  # seconds between looks at a draining target's conditions
+
 # Registered and not draining: health checked, and connections may go back to the pool.
 OPEN_STATES = (TargetState.INITIAL, TargetState.HEALTHY, TargetState.UNHEALTHY)
 
@@ -37,13 +40,17 @@ class Target:
 
     __slots__ = (
         "_drained",
+        "answered",
         "connections",
         "counters",
+        "drain",
         "failures",
         "group",
         "host",
         "idle",
         "in_flight",
+        "last_check",
+        "last_failure",
         "port",
         "state",
         "successes",
@@ -58,11 +65,17 @@ class Target:
         self.in_flight = 0
         self.successes = 0  # consecutive, for the health thresholds
         self.failures = 0
+        self.last_check: CheckResult | None = None  # the health checker's, for `reason`
+        self.last_failure: Reason | None = None
         self.counters = Counters()
         self.idle: list[UpstreamConnection] = []  # LIFO: the warmest connection first
         self.connections: set[UpstreamConnection] = set()
         self.tunnels: set[UpstreamConnection] = set()  # upgraded (WebSocket) connections
         self._drained: asyncio.Event | None = None
+        self.drain: asyncio.Task[None] | None = None  # its group's drain, once deregistered
+        self.answered = asyncio.Event()
+        """Set while draining once only streams are left (or the delay is over): the
+        moment to tell its task to stop."""
 
     def __repr__(self) -> str:
         return f"<Target {self.group} {self.address} {self.state}>"
@@ -70,6 +83,37 @@ class Target:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def refused(self) -> bool:
+        """The last health check found nothing listening on the target's port."""
+        return self.last_check is not None and self.last_check.refused
+
+    def health(self) -> dict[str, str]:
+        """Address, state and reason, as `status` and the dashboard show them."""
+        reason = self.reason.to_dict() if self.reason else {}
+        return {"target": self.address, "state": str(self.state), **reason}
+
+    @property
+    def reason(self) -> Reason | None:
+        """Why the target is in its state, as ALB says it (healthy has no reason),
+        with our detail: while initial, what the last check found; when
+        unhealthy, how the last failed check failed (a passing check does not
+        make it healthy yet)."""
+        if self.state is TargetState.HEALTHY:
+            return None
+        if self.state is TargetState.DRAINING:
+            return standard(ReasonCode.DEREGISTRATION_IN_PROGRESS)
+        if self.state is TargetState.UNUSED:
+            return standard(ReasonCode.NOT_REGISTERED)
+        last = self.last_check
+        if last is None:
+            return standard(ReasonCode.REGISTRATION_IN_PROGRESS)
+        if self.state is TargetState.INITIAL:
+            failure = last.failure
+            seen = f"{failure.code}, {failure.detail}" if failure else "passed"
+            return standard(ReasonCode.INITIAL_HEALTH_CHECKING, f"last check: {seen}")
+        return self.last_failure or standard(ReasonCode.FAILED_HEALTH_CHECKS)
 
     def request_finished(self) -> None:
         self.in_flight -= 1
@@ -97,9 +141,17 @@ class Target:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 break
+            # Rechecked now and then too: a response head turning a request into
+            # a stream sets no event.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained.wait(), remaining)
+                await asyncio.wait_for(self._drained.wait(), min(remaining, RECHECK))
         return done(self)
+
+    def close_requests(self) -> None:
+        """The deregistration delay is over: cut the requests still served, not the tunnels."""
+        for connection in list(self.connections):
+            if not connection.tunnel:
+                connection.close()
 
     def release(self) -> None:
         """Close whatever is left (the drain ran out of time) and leave the group."""

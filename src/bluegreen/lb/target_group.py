@@ -14,9 +14,11 @@ import logging
 from collections.abc import Callable, Collection
 
 from ..spec.config import HealthCheckConfig
+from .exchange import UNTIL_CLOSE
 from .metrics import GroupMetrics
 from .routing import LeastOutstanding
 from .target import Target, TargetState
+from .target_health import ReasonCode, standard
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +65,52 @@ class TargetGroup:
         return target
 
     async def deregister(self, target: Target) -> None:
-        """Drain: no new requests, in-flight ones finish within the
-        deregistration delay, upgraded connections within their grace;
-        then whatever remains is closed and the target released."""
-        if target not in self.targets or target.state is TargetState.DRAINING:
-            return
-        self.set_state(target, TargetState.DRAINING)
-        target.start_draining()
+        """Drain `target` (see `begin_drain`) and wait until it is released."""
+        await self.begin_drain(target)
+
+    def begin_drain(self, target: Target) -> asyncio.Future[None]:
+        """Stop sending `target` new requests now, and drain it: the task returned
+        ends once it is released. In-flight requests may finish within the
+        deregistration delay, upgraded connections within their grace; what
+        outlasts them is closed. `target.answered` is set once only streams
+        are left: its task may be told to stop then, and the connections it
+        still has are kept, so that it can end them itself."""
+        if target in self.targets and target.state is not TargetState.DRAINING:
+            self.set_state(target, TargetState.DRAINING)
+            target.start_draining()
+            target.drain = asyncio.get_running_loop().create_task(self._drain(target))
+        if target.drain is not None:
+            return target.drain
+        released = asyncio.get_running_loop().create_future()  # not ours: nothing to drain
+        released.set_result(None)
+        return released
+
+    async def _drain(self, target: Target) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await target.wait_until(lambda t: t.in_flight == 0, self.deregistration_delay)
+        try:
+            await target.wait_until(serves_only_streams, self.deregistration_delay)
+        finally:  # whoever waits to stop the task must never wait for good
+            target.answered.set()
+        delay = self.deregistration_delay - (loop.time() - started)
+        await target.wait_until(lambda t: t.in_flight == 0, delay)
+        target.close_requests()
         grace = self.upgrade_grace - (loop.time() - started)
-        await target.wait_until(lambda t: t.in_flight == 0 and not t.tunnels, grace)
+        await target.wait_until(lambda t: not t.tunnels, grace)
         self.set_state(target, TargetState.UNUSED)
         target.release()
         self.targets.remove(target)
         self.metrics.release(target)
 
     def subscribe(self, callback: HealthCallback) -> None:
-        """Call `callback(target, old, new)` on every state change."""
+        """Call `callback(target, old, new)` on every state change, and with
+        `old is new` when the target's reason changes within a state."""
         self._subscribers.append(callback)
+
+    def reason_changed(self, target: Target) -> None:
+        log.info("target %s in %s: %s (%s)", target.address, self.name, target.state, target.reason)
+        for callback in self._subscribers:
+            callback(target, target.state, target.state)
 
     def set_state(self, target: Target, state: TargetState) -> None:
         old = target.state
@@ -112,4 +140,20 @@ class TargetGroup:
         without waiting for the next probes; the health check brings it back."""
         if target.state is TargetState.HEALTHY:
             target.successes = 0
+            target.last_failure = standard(
+                ReasonCode.FAILED_HEALTH_CHECKS, "a proxied request could not connect"
+            )
             self.set_state(target, TargetState.UNHEALTHY)
+
+
+def serves_only_streams(target: Target) -> bool:
+    """Whether every request the target still serves has a body without an end of
+    its own (an event stream, any chunked or until-close body): what an app ends
+    itself when told to stop. A response with a length, or one not begun, is
+    waited for before the app is told, as ECS waits for it."""
+    streams = 0
+    for connection in target.connections:
+        exchange = connection.exchange
+        if exchange is not None and (exchange.rechunk or exchange.phase is UNTIL_CLOSE):
+            streams += 1
+    return target.in_flight <= streams

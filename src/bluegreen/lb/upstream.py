@@ -36,6 +36,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.idle_at = 0.0
         self.tunnel = False  # after a switch of protocols: bytes pass through
         self.reading_paused = False  # while the client can't take more
+        self.shut_from_client = self.shut_from_target = False  # a tunnel's half-closes
 
         # The response being read. Its head's bytes are kept from its first
         # byte: its headers are read from them only when it has to be rebuilt,
@@ -74,8 +75,27 @@ class UpstreamConnection(asyncio.Protocol):
             exchange.client.flush()
 
     def eof_received(self) -> bool:
+        """In a tunnel, the target's FIN is the client's half-close (the client may still
+        send; both halves shut: closed). Otherwise the connection is done with."""
         self.reusable = False
-        return False
+        if not self.tunnel or self.exchange is None:
+            return False
+        self.shut_from_target = True
+        self.exchange.client.shut_writing()
+        if self.shut_from_client:
+            self.close()
+        return True
+
+    def peer_shut_writing(self) -> bool:
+        """The tunnel's client half-closed: FIN to the target after the client's bytes.
+        The client's transport stays open (True) while the target may still answer."""
+        self.shut_from_client = True
+        if self.transport is not None:
+            self.writes.shut_writing(self.transport)
+        if self.shut_from_target:
+            self.close()
+            return False
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False

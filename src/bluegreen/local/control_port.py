@@ -3,10 +3,11 @@
 The controller performs the engine's actions; this Protocol is the list of
 those actions in the platform's terms (launch green, terminate a task set,
 set a listener's weights, record an event, persist an input, read green's
-metrics, run a hook), plus the two facts it asks about (green's healthy
-count, the listeners' URLs) and its last word (`finished`). `LocalService`
-implements it over real task sets, listeners and the store; the controller's
-unit tests implement it with a recorder. Keeping it narrow is what keeps the
+metrics, run a hook), plus the facts it asks about (green's healthy
+count, a green task listening on the wrong port, the listeners' URLs) and
+its last word (`finished`). `LocalService` implements it over real task
+sets, listeners and the store; the controller's unit tests implement it
+with a recorder. Keeping it narrow is what keeps the
 controller free of the service (no import cycle) and testable with a fake
 clock.
 """
@@ -49,11 +50,17 @@ class ControlPort(Protocol):
     def healthy_green(self) -> int:
         """How many of green's current tasks have a healthy target."""
 
+    def misbound_green(self) -> str | None:
+        """`task N listens on …, not on $PORT=…` when one of green's tasks, whose
+        checks are refused, listens on another port; None otherwise."""
+
     def green_metrics(self, window: float) -> MetricsSnapshot:
         """Green's requests, errors and latency over the last `window` seconds."""
 
-    async def run_hook(self, command: str, env: Mapping[str, str], timeout: float) -> ShellResult:
-        """A hook's command in the project directory."""
+    async def run_hook(
+        self, command: str, env: Mapping[str, str], timeout: float, cwd: Path
+    ) -> ShellResult:
+        """A hook's command in `cwd` (its revision's snapshot, or the project directory)."""
 
     def finished(self, deployment_id: str, status: Status, green_left_running: bool) -> None:
         """The deployment ended; green becomes live on success, or is left as it is."""

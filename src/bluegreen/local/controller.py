@@ -9,14 +9,22 @@ sees them one at a time, in order, and each is written to the store *before*
 it is handled: the recorded inputs replay into the same deployment. Slow
 actions (hooks, validation, alarms, draining a task set) run as background
 tasks that report back through the same queue.
+
+A store write that fails (disk full, read-only) ends the deployment: nothing
+it does next could be recorded or replayed, so it is failed as a bug is,
+traffic back on blue and green stopped, with the store's one-line reason.
+That path only logs what fails in it: it must bring the platform to a known
+state even when the store, or anything else, keeps failing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from ..engine import inputs
@@ -48,30 +56,48 @@ from ..engine.inputs import (
     ValidationResult,
 )
 from ..engine.rejections import RejectedInput, StaleInput
+from ..engine.transitions import Phase
 from ..gate import Coordinates, GatePlan, Outcome, run_async
 from ..lb.target import TargetState
+from ..lb.target_health import Reason
 from ..shell import hook_environment
 from ..spec.config import BluegreenConfig
 from ..vocabulary import LifecycleEvent, Status
 from .alarms import watch_alarms
 from .clock import Clock
 from .control_port import ControlPort
+from .store_faults import StoreFailed
 
 log = logging.getLogger(__name__)
 
 CRASHES_BEFORE_FAILED = 3
 ALARM_POLL = 0.25
+PORT_POLL = 0.5
+"""How often green's refused targets are checked for listening on another port."""
+MISBOUND_FOR = 2.0
+"""How long a task must listen elsewhere (and not on PORT) before that fails green:
+an app may open, say, a metrics port a moment before its own."""
 HOOK_DETAIL_LIMIT = 2000
 
 
 class Controller:
     def __init__(
-        self, port: ControlPort, clock: Clock, deployment: Deployment, config: BluegreenConfig
+        self,
+        port: ControlPort,
+        clock: Clock,
+        deployment: Deployment,
+        config: BluegreenConfig,
+        workdir: Path | None = None,
     ) -> None:
         self.port = port
         self.clock = clock
         self.deployment = deployment
         self.config = config
+        """The deployment's settings, its revision's own (command, health check, hooks) over
+        those the deploy sent."""
+        self.workdir = workdir
+        """Where the revision's hooks and smoke command run: its snapshot; None: the
+        project directory."""
         self.queue: asyncio.Queue[Input] = asyncio.Queue()
         self.background: set[asyncio.Task[Any]] = set()
         self.validation: asyncio.Task[Any] | None = None
@@ -79,8 +105,11 @@ class Controller:
         self.green_count: int | None = None  # set once green's tasks are launched
         self.green_terminated = False
         self.crashes = 0
+        self.targets: dict[str, tuple[TargetState, Reason | None]] = {}  # green's, as last told
         self.ready_reported = False
         self.loop_task: asyncio.Task[None] | None = None
+        self.fault: Exception | None = None
+        """A store write that failed, which ends the deployment at its next input."""
 
     @property
     def deployment_id(self) -> str:
@@ -105,9 +134,18 @@ class Controller:
     def request_stop(self, rollback: bool | None) -> None:
         self.submit(StopRequested(at=self.clock.now(), rollback=rollback))
 
+    def store_failed(self, error: Exception) -> None:
+        """A write nobody awaited failed: end the deployment (woken by a Tick)."""
+        if self.fault is None:
+            self.fault = error
+            self.submit(Tick(at=self.clock.now()))
+
     async def _run(self) -> None:
         try:
             status = await self._drive()
+        except StoreFailed as exc:
+            log.error("deployment %s: the store failed: %s", self.deployment_id, exc)
+            status = self._fail(f"the store failed: {exc}; production traffic is back on blue")
         except Exception as exc:
             log.exception("deployment %s: the controller failed", self.deployment_id)
             status = self._fail(f"controller error: {exc!r}")
@@ -119,7 +157,9 @@ class Controller:
 
     async def _drive(self) -> Status:
         while True:
-            item = await self.queue.get()
+            item = self._explained(await self.queue.get())
+            if self.fault is not None:
+                raise self.fault
             await self.port.persist_input(self.deployment_id, inputs.to_dict(item))
             try:
                 actions = self.deployment.handle(item)
@@ -140,7 +180,7 @@ class Controller:
         steps = (
             lambda: self.port.set_weights(ALL_BLUE),
             lambda: self._terminate(TaskSetRole.GREEN),
-            lambda: self.port.record(self.event(EventKind.STATUS, why, status=Status.FAILED)),
+            lambda: self.port.record(self._failed_event(why)),
         )
         for step in steps:
             try:
@@ -148,6 +188,11 @@ class Controller:
             except Exception:
                 log.exception("deployment %s: undoing after the failure failed", self.deployment_id)
         return Status.FAILED
+
+    def _failed_event(self, why: str) -> Event:
+        """Failed, with the weights `_fail` set (the engine's are what it last decided)."""
+        event = self.event(EventKind.STATUS, why, status=Status.FAILED)
+        return dataclasses.replace(event, weights=ALL_BLUE)
 
     async def _settle(self) -> None:
         """Stop probing and timers; let task sets finish draining (the service waits
@@ -176,7 +221,10 @@ class Controller:
             case LaunchTaskSet(task_set, revision, count):
                 await self._launch(task_set, revision, count)
             case TerminateTaskSet(task_set):
-                self._terminate(task_set)
+                # Awaited: the event saying it is terminated, and the deployment's
+                # end, come next and must be true when they are told.
+                if (terminating := self._terminate(task_set)) is not None:
+                    await terminating
             case RunHook(event, timeout):
                 self._spawn(f"hook-{event}", self._hook(event, timeout))
             case StartValidation():
@@ -210,13 +258,14 @@ class Controller:
             return
         self.green_count = count
         self._check_ready()
+        self._spawn("ports", self._watch_ports())
 
-    def _terminate(self, role: TaskSetRole) -> None:
+    def _terminate(self, role: TaskSetRole) -> asyncio.Task[Any] | None:
         if role is TaskSetRole.GREEN:
             if self.green_count is None or self.green_terminated:
-                return
+                return None
             self.green_terminated = True
-        self._spawn(f"terminate-{role}", self.port.terminate(role))
+        return self._spawn(f"terminate-{role}", self.port.terminate(role))
 
     async def _wake_at(self, at: float) -> None:
         await self.clock.sleep_until(at)
@@ -224,7 +273,11 @@ class Controller:
 
     async def _hook(self, event: LifecycleEvent, timeout: float) -> None:
         command = self.config.hooks[str(event)].command
-        result = await self.port.run_hook(command, self._environment(str(event)), timeout)
+        cwd = self.workdir or self.port.project_dir
+        where = "the revision's snapshot" if self.workdir else "the project directory"
+        message = f"{event} hook runs in {where} ({cwd})"
+        self.port.record(self.event(EventKind.MESSAGE, message, {"cwd": str(cwd)}))
+        result = await self.port.run_hook(command, self._environment(str(event)), timeout, cwd)
         detail = f"{result.detail}\n{result.output}".strip()[-HOOK_DETAIL_LIMIT:]
         self.submit(HookFinished(at=self.clock.now(), event=event, ok=result.ok, detail=detail))
 
@@ -237,7 +290,9 @@ class Controller:
     async def _validate(self, action: StartValidation) -> None:
         """The shared gate (the same plan as on AWS, from the same bluegreen.toml);
         the engine's StartValidation comes from that config too."""
-        plan = GatePlan.from_config(self.config, self.port.project_dir, self.port.test_url)
+        # The smoke command, like the hooks, runs the revision's own files.
+        cwd = self.workdir or self.port.project_dir
+        plan = GatePlan.from_config(self.config, cwd, self.port.test_url)
         assert plan is not None, "the local test listener always exists"
         revision = self.deployment.settings.revision
         where = Coordinates(self.deployment_id, revision, self.port.prod_url, self.port.test_url)
@@ -259,15 +314,19 @@ class Controller:
 
     # -- what the service reports -----------------------------------------------------
 
-    def green_target_changed(self, address: str, state: TargetState) -> None:
-        """A target of green's group changed state (the service filters by group)."""
+    def green_target_changed(
+        self, address: str, state: TargetState, reason: Reason | None = None
+    ) -> None:
+        """A target of green's group changed state or reason (the service filters by group)."""
         if self.green_count is None:
             return
-        self._note_target(address, state)
+        before = self.targets.get(address)
+        self.targets[address] = (state, reason)
+        self._note_target(address, state, reason)
         if not self.ready_reported:
             self._check_ready()
-        elif state is TargetState.UNHEALTHY:
-            why = f"target {address} turned unhealthy"
+        elif state is TargetState.UNHEALTHY and (before is None or before[0] is not state):
+            why = f"target {address} turned unhealthy" + (f" ({reason})" if reason else "")
             self.submit(TaskSetFailed(at=self.clock.now(), task_set=TaskSetRole.GREEN, why=why))
 
     def _check_ready(self) -> None:
@@ -290,13 +349,47 @@ class Controller:
         self.crashes += 1
         if self.crashes == CRASHES_BEFORE_FAILED:
             last = f"last exit code {code}" + (f", last output: {output}" if output else "")
-            why = f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
+            # A sibling holding the port the app hard-codes is the cause of these exits.
+            why = self.port.misbound_green() or (
+                f"tasks exited {self.crashes} times ({last}); see `bluegreen logs`"
+            )
             self.submit(TaskSetFailed(at=self.clock.now(), task_set=TaskSetRole.GREEN, why=why))
 
-    def _note_target(self, address: str, state: TargetState) -> None:
+    def _note_target(self, address: str, state: TargetState, reason: Reason | None) -> None:
         details = {"target": address, "state": str(state), "group": "green"}
-        message = f"green target {address} {state}"
+        details |= reason.to_dict() if reason else {}
+        message = f"green target {address} {state}" + (f" ({reason})" if reason else "")
         self.port.record(self.event(EventKind.TARGET, message, details))
+
+    def _explained(self, item: Input) -> Input:
+        """The install deadline passing, said as green failing with the last reason of
+        each of its targets, so "not healthy" comes with why (the engine knows no targets)."""
+        d = self.deployment
+        if not isinstance(item, Tick) or d.phase is not Phase.INSTALL:
+            return item
+        if d.deadline is None or item.at < d.deadline:
+            return item
+        reasons = [
+            f"{address} {state}" + (f" ({reason})" if reason else "")
+            for address, (state, reason) in self.targets.items()
+            if state is not TargetState.UNUSED
+        ]
+        if not reasons:
+            return item
+        why = f"green not healthy within {d.settings.install_timeout:g}s: " + "; ".join(reasons)
+        return TaskSetFailed(at=item.at, task_set=TaskSetRole.GREEN, why=why)
+
+    async def _watch_ports(self) -> None:
+        """While green is installed: a task that listens on another port than its
+        PORT (for `MISBOUND_FOR`) fails the set by name, not at the install timeout."""
+        since: float | None = None
+        while not self.ready_reported and self.deployment.phase is Phase.INSTALL:
+            why, now = self.port.misbound_green(), self.clock.now()
+            since = (now if since is None else since) if why else None
+            if why and since is not None and now - since >= MISBOUND_FOR:
+                self.submit(TaskSetFailed(at=now, task_set=TaskSetRole.GREEN, why=why))
+                return
+            await self.clock.sleep_until(now + PORT_POLL)
 
     def event(
         self,

@@ -1,11 +1,13 @@
-"""The local platform's daemon: one process, one asyncio loop, per project.
+"""The local platform's daemon (the controller): one process and loop per project.
 
-It holds the load balancer, the task runner, the deployment controller,
-the store and the admin API together, so a deployment survives the CLI that
-started it. `bluegreen up` runs `python -m bluegreen.local.daemon DIR` in
-its own session; `daemon.json` appears once everything serves (the stable
-revision restored and healthy), which is what `up` waits for.
-SIGTERM, SIGINT or `POST /api/shutdown` drain and stop everything.
+It holds the deployment controller, the store and the admin API, so a
+deployment survives the CLI that started it; the listeners and the tasks
+live in the runtime process (`bluegreen.runtime`), which it starts or
+finds, so that production outlives the daemon. `bluegreen up` runs
+`python -m bluegreen.local.daemon DIR` in its own session; `daemon.json`
+appears once everything serves (the stable revision restored and healthy,
+or the runtime's tasks adopted), which is what `up` waits for. SIGTERM,
+SIGINT or `POST /api/shutdown` drain and stop everything, the runtime too.
 
 The daemon takes `daemon.lock` before it writes anything and holds it until
 it exits: a second daemon for the project stops there, having changed
@@ -56,9 +58,8 @@ async def _serve_locked(project: Project, state: StateDir) -> None:
     runner = web.AppRunner(build_app(service, token, shutdown), access_log=None)
     await runner.setup()
     try:
+        await _listen(runner, project.config.local.admin_port)  # before anything starts
         await service.start()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
         port = runner.addresses[0][1]
         state.write_info(DaemonInfo(os.getpid(), port))
         logging.info("serving; admin API on 127.0.0.1:%s", port)
@@ -69,6 +70,17 @@ async def _serve_locked(project: Project, state: StateDir) -> None:
         await service.close()
         await runner.cleanup()
         logging.info("stopped")
+
+
+async def _listen(runner: web.AppRunner, port: int) -> None:
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+    except OSError as exc:
+        raise PlatformError(
+            f"local.admin_port {port}: cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+            "another project's daemon may hold it: set [local] admin_port to a free port "
+            "(0 picks one)"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,9 @@
 `daemon.json` (its pid gone, after a crash) is cleaned and a new daemon
 started, which restores the stable revision before it says it is ready.
 `down` asks the daemon to drain and waits for its process to end, then
-checks that no task process it started outlived it.
+checks that neither its runtime (`bluegreen.runtime`) nor a task process
+outlived it; a runtime left serving by a controller that died gets a
+controller first, which ends what was interrupted.
 
 `up`s started together take turns on `up.lock`: the first starts the
 daemon and waits until it serves; the next ones wait for the lock, find
@@ -25,7 +27,8 @@ from pathlib import Path
 import httpx
 
 from ..errors import PlatformError
-from ..state_dir import DaemonInfo, StateDir, open_private, pid_alive, try_lock
+from ..runtime.spawn import log_tail, start_detached
+from ..state_dir import DaemonInfo, StateDir, pid_alive, try_lock
 
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 120.0
@@ -62,15 +65,7 @@ def _launch(state: StateDir, project_dir: Path, *, foreground: bool) -> DaemonIn
     command = [sys.executable, "-m", "bluegreen.local.daemon", str(project_dir.resolve())]
     if foreground:
         os.execv(sys.executable, command)
-    with open(state.log_file, "ab", opener=open_private) as log:
-        log_start = log.tell()
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process, log_start = start_detached(command, state.log_file)
     return _wait_ready(state, process, log_start)
 
 
@@ -81,36 +76,52 @@ def _wait_ready(state: StateDir, process: subprocess.Popen[bytes], log_start: in
         if info is not None and info.pid == process.pid:
             return info
         if process.poll() is not None:
-            raise PlatformError(f"the daemon did not start:\n{_log_tail(state, log_start)}")
+            raise PlatformError(f"the daemon did not start:\n{log_tail(state.log_file, log_start)}")
         time.sleep(POLL)
     process.kill()
     process.wait()
-    raise PlatformError(
-        f"the daemon was not ready within {START_TIMEOUT:g}s:\n{_log_tail(state, log_start)}"
-    )
+    tail = log_tail(state.log_file, log_start)
+    raise PlatformError(f"the daemon was not ready within {START_TIMEOUT:g}s:\n{tail}")
 
 
 def stop_daemon(project_dir: Path) -> DaemonInfo | None:
-    """Drain and stop the daemon; None when none was running."""
+    """Drain and stop the daemon and its runtime; None when neither was running.
+    A runtime whose controller died gets a controller first, which ends the
+    interrupted deployment and records it, then both stop as usual."""
     state = StateDir.of(project_dir)
     info = state.read_info()
+    if info is None and (runtime := state.runtime_pid()) is not None:
+        try:
+            info, _ = start_daemon(project_dir)
+        except PlatformError as exc:  # a controller the runtime refuses (edited ports)
+            print(f"bluegreen: {exc}; stopping the runtime alone", file=sys.stderr)
+            return _stop_runtime_alone(state, runtime)
     if info is None:
         return None
+    drain = 0.0  # how long the daemon may take to drain its tasks, beyond the rest
     try:
-        httpx.post(
+        answer = httpx.post(
             f"{info.url}/api/shutdown",
             headers={"Authorization": f"Bearer {state.token()}"},
             timeout=10,
         )
+        if answer.is_success:
+            drain = float(answer.json()["drain_seconds"])
     except httpx.TransportError:
         os.kill(info.pid, 15)
-    deadline = time.monotonic() + STOP_TIMEOUT
+    deadline = time.monotonic() + STOP_TIMEOUT + drain
     while pid_alive(info.pid):
         if time.monotonic() > deadline:
             raise PlatformError(
-                f"the daemon (pid {info.pid}) did not stop within {STOP_TIMEOUT:g}s"
+                f"the daemon (pid {info.pid}) did not stop within {STOP_TIMEOUT + drain:g}s"
             )
         time.sleep(POLL)
+    runtime = state.runtime_pid()
+    if runtime is not None:
+        raise PlatformError(
+            f"the daemon (pid {info.pid}) stopped but its runtime (pid {runtime}) still "
+            "serves: `bluegreen down` again, or end it with SIGTERM"
+        )
     left = _tasks_left(state)
     if left:
         raise PlatformError(
@@ -118,6 +129,20 @@ def stop_daemon(project_dir: Path) -> DaemonInfo | None:
             f"{', '.join(left)}; the next `bluegreen up` kills them"
         )
     return info
+
+
+def _stop_runtime_alone(state: StateDir, pid: int) -> DaemonInfo:
+    """SIGTERM the runtime: it drains and stops the task sets it still has."""
+    os.kill(pid, 15)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            raise PlatformError(f"the runtime (pid {pid}) did not stop within {STOP_TIMEOUT:g}s")
+        time.sleep(POLL)
+    left = _tasks_left(state)
+    if left:
+        raise PlatformError(f"the runtime (pid {pid}) stopped but left {', '.join(left)}")
+    return DaemonInfo(pid, 0)
 
 
 def _tasks_left(state: StateDir) -> list[str]:
@@ -129,14 +154,3 @@ def _tasks_left(state: StateDir) -> list[str]:
             if pid_alive(pid):
                 left.append(f"{pid_file.stem} (pid {pid})")
     return left
-
-
-def _log_tail(state: StateDir, start: int, lines: int = 10) -> str:
-    """What this daemon wrote to the log (not earlier runs), its last lines."""
-    try:
-        with state.log_file.open("rb") as log:
-            log.seek(start)
-            text = log.read().decode(errors="replace")
-    except FileNotFoundError:
-        return "(no daemon log)"
-    return "\n".join(text.splitlines()[-lines:])

@@ -46,11 +46,13 @@ def rebuild(store: Store, row: DeploymentRow) -> Deployment:
     return replay(row.id, settings_from_json(row.settings), inputs)
 
 
-def interrupted_message(store: Store, row: DeploymentRow) -> str:
+def interrupted_message(
+    store: Store, row: DeploymentRow, outcome: str = "the stable revision serves again"
+) -> str:
+    """Where the deployment was when its controller died, and what was done about it."""
     deployment = rebuild(store, row)
     weights = deployment.weights
     return (
         f"controller restarted: the daemon stopped during {deployment.phase.value} "
-        f"(production was blue {weights.blue}% / green {weights.green}%); "
-        "the stable revision serves again"
+        f"(production was blue {weights.blue}% / green {weights.green}%); {outcome}"
     )

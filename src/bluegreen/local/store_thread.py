@@ -5,8 +5,9 @@ wait on SQLite (a WAL checkpoint or a busy disk can take milliseconds).
 Every read and write is a job for this thread, run in the order submitted:
 a read therefore sees every write submitted before it, which is what the
 API's read-your-writes needs (a status right after a deploy sees it).
-Writes nobody awaits report a failure through `on_error` (the service logs
-it and tells the deployment's followers) rather than vanishing.
+Writes nobody awaits report a failure through `on_error` (the service ends
+the deployment in flight on it) and through their own `failed`, rather than
+vanishing. SQLite's errors come out as `StoreFailed`, which names the file.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .store import Store
+from .store_faults import StoreFailed
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +68,19 @@ class StoreThread:
         return await future
 
     def write(
-        self, what: str, job: Callable[[Store], T], then: Callable[[T], None] | None = None
+        self,
+        what: str,
+        job: Callable[[Store], T],
+        then: Callable[[T], None] | None = None,
+        failed: Callable[[], None] | None = None,
     ) -> None:
-        """Queue `job` without waiting; `then(result)` runs on the loop afterwards."""
+        """Queue `job` without waiting; `then(result)` runs on the loop afterwards, or
+        `failed()` (before `on_error`) when the job raised."""
 
         def done(result: Any, error: BaseException | None) -> None:
             if error is not None:
+                if failed is not None:
+                    failed()
                 self._on_error(what, error)
             elif then is not None:
                 then(result)
@@ -80,8 +90,11 @@ class StoreThread:
     def _work(self) -> None:
         while (item := self._jobs.get()) is not None:
             job, done, report_success = item
+            error: Exception | None
             try:
                 result, error = job(self._store), None
+            except sqlite3.Error as exc:
+                result, error = None, StoreFailed(self._store.path, exc)
             except Exception as exc:
                 result, error = None, exc
             if error is not None or report_success:

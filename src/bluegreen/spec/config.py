@@ -15,7 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from ..vocabulary import HOOKABLE, AutoRollback, ReadyAction
 from .deployment_config import DEFAULT_CONFIG_NAME, DeploymentConfig, resolve_config
-from .duration import Duration
+from .duration import Duration, format_duration
+from .notifications import NotificationsSection
 
 
 def _hookable(event: str) -> str:
@@ -28,6 +29,15 @@ def _hookable(event: str) -> str:
 HookEvent = Annotated[str, AfterValidator(_hookable)]
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _at_most_an_hour(seconds: float) -> float:
+    if seconds > 3600:
+        raise ValueError(f"{format_duration(seconds)} is longer than 1h, ALB's longest delay")
+    return seconds
+
+
+DrainTime = Annotated[Duration, AfterValidator(_at_most_an_hour)]
 
 
 def _matching(pattern: str, expected: str) -> AfterValidator:
@@ -184,18 +194,46 @@ class LocalConfig(_Section):
     command: str | None = None
     prod_port: Port = 8080
     test_port: Port = 8081
+    admin_port: Annotated[int, Field(ge=0, le=65535)] = 8082
+    """The admin API and /metrics, fixed so Prometheus has an address; 0: any free port."""
     driver: LocalDriver = LocalDriver.PROCESS
     network: LocalNetwork = LocalNetwork.PUBLISH
-    deregistration_delay: Duration = 5.0
-    """ALB's default is 300 s; a local target drains in seconds."""
+    deregistration_delay: DrainTime = 5.0
+    """How long a deregistered target's requests may take to finish before they
+    are cut (ALB's `deregistration_delay.timeout_seconds`, 300 s there). A local
+    task gets SIGTERM as soon as it is deregistered and can end what it serves
+    itself, so seconds are enough and keep a deploy quick."""
+    upgrade_grace: DrainTime | None = None
+    """How long upgraded (WebSocket) connections may outlive that delay's start;
+    None: twice `deregistration_delay`. Never shorter than the delay."""
     keep_snapshots: Annotated[int, Field(ge=1)] = 10
     """Process driver: the newest revisions whose snapshot of the app's files is kept."""
+    max_connections: Annotated[int, Field(ge=1)] | None = None
+    """Client connections per listener; past it a client is answered 503. Unset:
+    as many as the daemon's open-file limit leaves room for (checked when it starts)."""
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> LocalConfig:
-        if self.prod_port == self.test_port:
-            raise ValueError("prod_port and test_port must differ")
+        ports = [self.prod_port, self.test_port, self.admin_port]
+        if len(set(ports)) < len(ports):
+            raise ValueError("prod_port, test_port and admin_port must differ")
         return self
+
+    @model_validator(mode="after")
+    def _grace_covers_delay(self) -> LocalConfig:
+        if self.upgrade_grace is not None and self.upgrade_grace < self.deregistration_delay:
+            raise ValueError(
+                f"upgrade_grace ({self.upgrade_grace:g}s) must not be shorter than "
+                f"deregistration_delay ({self.deregistration_delay:g}s)"
+            )
+        return self
+
+    @property
+    def upgrade_grace_seconds(self) -> float:
+        """`upgrade_grace`, or its default: twice the deregistration delay."""
+        if self.upgrade_grace is None:
+            return 2 * self.deregistration_delay
+        return self.upgrade_grace
 
 
 class AwsConfig(_Section):
@@ -221,6 +259,7 @@ class BluegreenConfig(_Section):
     hooks: dict[HookEvent, HookCommand] = Field(default_factory=dict)
     local: LocalConfig = Field(default_factory=LocalConfig)
     aws: AwsConfig = Field(default_factory=AwsConfig)
+    notifications: NotificationsSection = Field(default_factory=NotificationsSection)
 
     @field_validator("hooks", mode="before")
     @classmethod

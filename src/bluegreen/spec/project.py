@@ -54,6 +54,17 @@ def load_project(directory: Path | str = ".", env: Mapping[str, str] | None = No
         raise SpecError(Problem(str(root), "", "not a directory"))
     environment = os.environ if env is None else env
     paths = (root / CONFIG_FILE, root / TASKDEF_FILE, appspec_path(root))
+    if not any(path.exists() for path in paths):
+        where = root.resolve()
+        raise SpecError(
+            Problem(
+                str(root),
+                "",
+                f"no bluegreen project in {where} (none of {CONFIG_FILE}, {TASKDEF_FILE}, "
+                f"{APPSPEC_FILES[0]}): give the project's directory (`bluegreen deploy "
+                f"examples/flask-app`), or run `bluegreen init {root}` to make one here",
+            )
+        )
     problems: list[Problem] = _one_appspec(root)
     config = _load_config(paths[0], environment, problems)
     taskdef = _read(paths[1], problems)

@@ -21,28 +21,30 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
-from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
 
 from ..errors import PlatformError
 from ..images.docker_engine import connect, engine_answers
+from ..spec.config import LocalNetwork
+from ..spec.task_definition import TaskDefinition
 from ..state_dir import make_private_dir, open_private
 from .container_plan import ContainerPlan, plan_task
+from .docker_images import ENGINE_ERRORS, bring_back_all, ensure_image, explain, pin_image
 from .driver import LABEL_PROJECT, LABEL_TASK, TaskSpec
+from .image_pins import ImagePin
+from .listening_ports import tree_pids
+from .task_logs import StampedLog, note, note_end
 
-__all__ = ["DockerDriver", "DockerTask", "engine_answers"]
+__all__ = ["DockerDriver", "DockerTask", "connect", "engine_answers"]
 
 T = TypeVar("T")
 
-# What a call to the engine may raise: the SDK's errors, and a dropped connection
-# (requests' errors are OSErrors) when the engine itself goes away.
-ENGINE_ERRORS = (DockerException, OSError)
 # Connection pool per client: each running container holds one stream for its
 # logs and each task one for its events.
 MAX_POOL_SIZE = 128
@@ -63,10 +65,13 @@ class DockerTask:
         self.host = "127.0.0.1"
         self.port = spec.host_port
         self.log_path = spec.log_path
+        self.main_pid: int | None = None
+        """The main process's pid on this machine, known when the task shares its network."""
         self.spec = spec
         self.containers = containers
         self.executor = executor
         self._ended: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.stopping = False
         self._log_threads = [
             _pump_logs(c, spec.log_path, "" if plan.name == spec.container else plan.name)
             for plan, c in containers
@@ -80,10 +85,24 @@ class DockerTask:
     def handle(self) -> str:
         return str(self.containers[0][1].id)
 
+    def pids(self) -> list[int]:
+        return tree_pids(self.main_pid) if self.main_pid else []
+
+    def locate(self) -> None:
+        """Learn the main pid in the background: the start is not held up for it,
+        and a start cancelled meanwhile leaves nothing behind."""
+        found = _blocking(self.executor, _main_pid, self.containers[0][1])
+        found.add_done_callback(self._located)
+
+    def _located(self, found: asyncio.Future[int | None]) -> None:
+        if not found.cancelled() and found.exception() is None:
+            self.main_pid = found.result()
+
     async def wait(self) -> int:
         return await asyncio.shield(self._ended)
 
     async def stop(self, timeout: float) -> int:
+        self.stopping = self.stopping or self.alive
         if self.alive:
             await asyncio.gather(
                 *(_blocking(self.executor, _stop, c, timeout) for _, c in self.containers)
@@ -107,6 +126,7 @@ class DockerTask:
             _note(self.spec.log_path, f"lost the Docker engine while watching: {exc}")
         finally:
             self._tear_down()
+            note_end(self.spec.log_path, self.task_id, code, stopped=self.stopping)
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 loop.call_soon_threadsafe(_resolve, self._ended, code)
 
@@ -175,6 +195,8 @@ class DockerDriver:
             raise
         task = DockerTask(spec, containers, self.executor)
         task.watch(client, since)
+        if spec.network is LocalNetwork.HOST:  # its ports are this machine's: worth a look
+            task.locate()
         return task
 
     def _discard(self, starting: asyncio.Future[list[tuple[ContainerPlan, Container]]]) -> None:
@@ -182,6 +204,20 @@ class DockerDriver:
         if not starting.cancelled() and starting.exception() is None:
             for _, container in starting.result():
                 self.executor.submit(_remove, container)
+
+    async def pin(self, taskdef: TaskDefinition, first: str) -> tuple[ImagePin, ...]:
+        """Each container's image as the engine resolves it now (`image_pins`)."""
+        client = await self.client()
+        named = sorted(
+            (c for c in taskdef.container_definitions if c.image),
+            key=lambda c: c.name != first,
+        )
+        pins = (_blocking(self.executor, pin_image, client, c.name, c.image) for c in named)
+        return tuple(await asyncio.gather(*pins))
+
+    async def ensure_present(self, revision: str, pins: Sequence[ImagePin]) -> None:
+        client = await self.client()
+        await _blocking(self.executor, bring_back_all, client, revision, list(pins))
 
     async def cleanup_orphans(self, project_key: str) -> int:
         """Remove every container labelled with this project; how many tasks they were."""
@@ -195,6 +231,14 @@ def _blocking(
     return asyncio.get_running_loop().run_in_executor(executor, call, *args)
 
 
+def _main_pid(container: Container) -> int | None:
+    """The container's main process as this machine numbers it (0 once it ended)."""
+    with contextlib.suppress(*ENGINE_ERRORS):
+        container.reload()
+        return int(container.attrs["State"]["Pid"]) or None
+    return None
+
+
 def _connect() -> docker.DockerClient:
     return connect(max_pool_size=MAX_POOL_SIZE)
 
@@ -206,7 +250,7 @@ def _start_all(
     started: list[tuple[ContainerPlan, Container]] = []
     try:
         for plan in plans:
-            _ensure_image(client, plan.image)
+            ensure_image(client, plan.image)
         for plan in plans:
             # Only containers after the first join a network, so started[0] exists.
             joins = (
@@ -218,21 +262,8 @@ def _start_all(
     except ENGINE_ERRORS as exc:
         for _, container in started:
             _remove(container)
-        raise PlatformError(f"task {spec.task_id} could not start: {_explain(exc)}") from exc
+        raise PlatformError(f"task {spec.task_id} could not start: {explain(exc)}") from exc
     return started
-
-
-def _ensure_image(client: docker.DockerClient, image: str) -> None:
-    """Use the engine's copy; pull only an image it doesn't have (e.g. pushed elsewhere)."""
-    try:
-        client.images.get(image)
-    except ImageNotFound:
-        try:
-            client.images.pull(image)  # the SDK splits repository and tag (default latest)
-        except ENGINE_ERRORS as exc:
-            raise PlatformError(
-                f"image {image} is not on the engine and can't be pulled: {_explain(exc)}"
-            ) from exc
 
 
 def _pump_logs(container: Container, log_path: Path, prefix: str) -> threading.Thread:
@@ -243,10 +274,13 @@ def _pump_logs(container: Container, log_path: Path, prefix: str) -> threading.T
 
 
 def _copy_logs(container: Container, log_path: Path, prefix: str) -> None:
-    with contextlib.suppress(*ENGINE_ERRORS), open(log_path, "ab", opener=open_private) as log:
-        for chunk in _log_stream(container):
-            log.write(_prefixed(chunk, prefix) if prefix else chunk)
-            log.flush()
+    with contextlib.suppress(*ENGINE_ERRORS), open(log_path, "ab", opener=open_private) as file:
+        log = StampedLog(file)  # each line with the time it was read, as the process driver's
+        try:
+            for chunk in _log_stream(container):
+                log.write(_prefixed(chunk, prefix) if prefix else chunk)
+        finally:
+            log.close()
 
 
 def _log_stream(container: Container) -> Iterator[bytes]:
@@ -292,9 +326,5 @@ def _resolve(future: asyncio.Future[int], code: int) -> None:
 
 
 def _note(log_path: Path, message: str) -> None:
-    with contextlib.suppress(OSError), open(log_path, "a", opener=open_private) as log:
-        log.write(f"[bluegreen] {message}\n")
-
-
-def _explain(exc: Exception) -> str:
-    return str(getattr(exc, "explanation", None) or exc).strip()
+    with contextlib.suppress(OSError):
+        note(log_path, message)

@@ -75,6 +75,10 @@ class RunningTask(Protocol):
     def handle(self) -> str:
         """What finds the task again after a daemon crash (a process group id, a container id)."""
 
+    def pids(self) -> list[int]:
+        """Its processes as this machine's /proc shows them, main one first; []
+        when they are not ours to see (a container in a network of its own)."""
+
     async def wait(self) -> int:
         """Until the task exits; its exit code (negative: killed by that signal)."""
 
