@@ -95,8 +95,9 @@ def aws_env(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
     (tmp_path / "aws-config").write_text("")
     (tmp_path / "aws-credentials").write_text("")
     for name in list(os.environ):
-        # A profile, a per-service endpoint or a container role would bypass moto.
-        if name.startswith(("AWS_", "BLUEGREEN_")):
+        # A profile, a per-service endpoint or a container role would bypass
+        # moto; the harness switch stays, so CI fails where a tool is missing.
+        if name.startswith(("AWS_", "BLUEGREEN_")) and name != "BLUEGREEN_REQUIRE_HARNESSES":
             monkeypatch.delenv(name)
     legacy = ("TEST_LB_DNS", "CODEDEPLOY_APP", "CODEDEPLOY_GROUP", "ECR_REPO")
     for name in ("CI_COMMIT_SHA", "CI_PIPELINE_URL", *legacy):
