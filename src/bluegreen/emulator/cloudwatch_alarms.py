@@ -180,11 +180,15 @@ class CloudWatchAlarms:
         dimensions = {d.name: d.value for d in alarm.dimensions}
         period = max(SHORTEST_PERIOD, float(alarm.period) * self.world.scale)
         balancer = self.world.balancer
-        before = metrics.read(balancer, metrics.resolve(balancer, dimensions))
+        # Every group is read at the period's start, so that one the dimensions
+        # come to cover during the period (a listener now forwarding to it)
+        # counts from where it stood, and only a group created since from zero.
+        before = metrics.read(balancer, list(balancer.groups))
         while True:
             await asyncio.sleep(period)
-            after = metrics.read(balancer, metrics.resolve(balancer, dimensions))
-            value = metrics.datapoint(alarm.metric_name, statistic, before, after)
+            after = metrics.read(balancer, list(balancer.groups))
+            covered = {a: after[a] for a in metrics.resolve(balancer, dimensions) if a in after}
+            value = metrics.datapoint(alarm.metric_name, statistic, before, covered)
             before = after
             evaluation.add(value)
             state, reason = evaluation.state(alarm.state_value)

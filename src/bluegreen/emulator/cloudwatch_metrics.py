@@ -113,11 +113,13 @@ def _listener_of(listener_arn: str, balancer_value: str | None) -> bool:
 
 
 def datapoint(metric: str, statistic: str, before: Readings, after: Readings) -> float | None:
-    """The statistic of `metric` over the period between two readings (summed over
-    the groups in both); None when ALB would report no data point."""
-    arns = [arn for arn in after if arn in before]
+    """The statistic of `metric` over the period between two readings, summed over
+    the groups of `after`; None when ALB would report no data point. A group
+    missing from `before` was created during the period and counts from zero."""
+    arns = list(after)
     if not arns:
         return None
+    start = {arn: before.get(arn) or _zero(after[arn]) for arn in arns}
     if metric in GAUGES:
         field = "unhealthy" if metric == "UnHealthyHostCount" else "healthy"
         value = float(sum(getattr(after[arn], field) for arn in arns))
@@ -126,11 +128,16 @@ def datapoint(metric: str, statistic: str, before: Readings, after: Readings) ->
         field = {"RequestCount": "requests", "HTTPCode_Target_5XX_Count": "target_5xx"}.get(
             metric, "elb_5xx"
         )
-        count = sum(getattr(after[arn], field) - getattr(before[arn], field) for arn in arns)
+        count = sum(getattr(after[arn], field) - getattr(start[arn], field) for arn in arns)
         if count <= 0:
             return None
         return float(count) if statistic in ("Sum", "SampleCount") else 1.0
-    return _latency(statistic, [before[a] for a in arns], [after[a] for a in arns])
+    return _latency(statistic, [start[a] for a in arns], [after[a] for a in arns])
+
+
+def _zero(like: Reading) -> Reading:
+    """A new group's counters before it served anything."""
+    return Reading(0, 0, 0, 0.0, (0,) * len(like.latency), 0, 0)
 
 
 def _latency(statistic: str, before: Sequence[Reading], after: Sequence[Reading]) -> float | None:

@@ -54,9 +54,8 @@ class MetricPublisher:
                 {"Name": "TargetGroup", "Value": group.rsplit(":", 1)[1]},
             ]
             period = {group: after[group]} if group in after else {}
-            start = {group: before[group]} if group in before else {}
             for name in metrics.METRICS:
-                stats = _statistics(name, start, period)
+                stats = _statistics(name, before, period)
                 if stats is None:
                     continue
                 moto_state.cloudwatch(region).metric_data.append(
