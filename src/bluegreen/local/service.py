@@ -46,8 +46,7 @@ from ..spec.engine_settings import deployment_settings
 from ..spec.task_definition import TaskDefinition
 from ..state_dir import StateDir
 from ..tasks.driver import TaskDriver
-from ..tasks.drivers import image_driver
-from ..tasks.image_pins import ImageDriver
+from ..tasks.drivers import ImageDriverOnDemand
 from ..vocabulary import Status
 from .applied_settings import refuse_restart_edits
 from .clock import SystemClock
@@ -81,7 +80,7 @@ class LocalService:
         self.config = config
         self.project_dir = project_dir
         self.driver = driver
-        self.docker = driver if isinstance(driver, ImageDriver) else None
+        self.images = ImageDriverOnDemand(driver, config, state_dir)
         """What resolves revisions of images; under the process driver made when one comes."""
         self.hook_records = state_dir / HOOKS_DIR
         """The hooks running now, each by its mark: what a killed daemon's successor kills."""
@@ -93,7 +92,7 @@ class LocalService:
             state_dir,
             driver.name,
             config.local.keep_snapshots,
-            self._docker,
+            self.images,
         )
         try:  # checked here too, so that `up` says it before a runtime starts
             with_connection_limit(ProxySettings(max_connections=config.local.max_connections))
@@ -171,14 +170,6 @@ class LocalService:
         self.runtime.mirror(state)
         self.listeners = {role: ListenerView(state["weights"][role.value]) for role in roles}
         return state
-
-    async def _docker(self, what: str) -> ImageDriver:
-        """The Docker driver (its engine resolves and pins the images of a revision),
-        made for `what` when the daemon's own runs processes."""
-        if self.docker is None:
-            made = await asyncio.to_thread(image_driver, self.config, self.state_dir.path, what)
-            self.docker = self.docker or made
-        return self.docker
 
     def set_live(self, task_set: TaskSetView) -> None:
         """Blue is this set from now on; the runtime keeps the note for a controller
@@ -402,8 +393,8 @@ class LocalService:
         refuse_restart_edits(self.config, config)
         # Typed here, at the API, so a document the runner can't run is refused now.
         TaskDefinition.from_document(taskdef).container(config.service.container)
-        runs_images = image is not None or self.docker is self.driver
-        engine = await self._docker(f"--image {image}") if runs_images else None
+        runs_images = image is not None or self.images.made is self.driver
+        engine = await self.images(f"--image {image}") if runs_images else None
         runnable = await self.revisions.register(taskdef, config, engine)
         begun = self._begin(
             runnable, config, rollback_of=None, all_at_once=False, started_by=started_by

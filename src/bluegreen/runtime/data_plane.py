@@ -24,8 +24,7 @@ from ..lb.load_balancer import LoadBalancer, ProxySettings, Target, TargetState
 from ..spec.config import BluegreenConfig, HealthCheckConfig
 from ..spec.task_definition import TaskDefinition
 from ..tasks.driver import RunningTask, TaskDriver
-from ..tasks.drivers import image_driver
-from ..tasks.image_pins import ImageDriver
+from ..tasks.drivers import ImageDriverOnDemand
 from ..tasks.runner import Runner, TaskSet
 from ..tasks.task_logs import tail
 from .wire import snapshot_to_json
@@ -48,7 +47,7 @@ class DataPlane:
             raise SpecError(Problem("bluegreen.toml", "local.max_connections", str(exc))) from exc
         self.runner = Runner(driver, config, project_dir, state_dir)
         self.config, self.state_dir = config, state_dir
-        self.docker = driver if isinstance(driver, ImageDriver) else None
+        self.images = ImageDriverOnDemand(driver, config, state_dir)
         """What runs revisions of images; under the process driver made when one comes."""
         self.sets: dict[str, TaskSet] = {}
         self.targets: dict[str, Target] = {}  # by task id
@@ -116,7 +115,7 @@ class DataPlane:
         """Start a task set of `revision` in `group`, run and checked with `config`
         (by the Docker driver when the revision is one of pinned `images`)."""
         settings = BluegreenConfig.model_validate(config)
-        driver = await self._docker(f"revision {revision}") if images else None
+        driver = await self.images(f"revision {revision}") if images else None
         await self.lb.set_health_check(group, settings.health_check)
         task_set = self.runner.task_set(
             group,
@@ -132,12 +131,6 @@ class DataPlane:
         self.sets[set_id] = task_set
         await task_set.start()
         return self._set_state(set_id, task_set)
-
-    async def _docker(self, what: str) -> ImageDriver:
-        if self.docker is None:
-            made = await asyncio.to_thread(image_driver, self.config, self.state_dir, what)
-            self.docker = self.docker or made
-        return self.docker
 
     def _wire(self, set_id: str, task_set: TaskSet) -> None:
         group = self.lb.groups[task_set.name]

@@ -13,6 +13,7 @@ no engine answers.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from pathlib import Path
 
@@ -77,3 +78,19 @@ def _docker_answers() -> bool:
         return False
     answers: bool = docker_module.engine_answers()
     return answers
+
+
+class ImageDriverOnDemand:
+    """What runs revisions of images for a daemon: its own driver when that pins
+    images, else the Docker driver from `image_driver`, made when the first
+    such revision comes (asking the engine blocks, so in a thread) and kept."""
+
+    def __init__(self, driver: TaskDriver, config: BluegreenConfig, state_dir: Path) -> None:
+        self.made = driver if isinstance(driver, ImageDriver) else None
+        self._config, self._state_dir = config, state_dir
+
+    async def __call__(self, what: str) -> ImageDriver:
+        if self.made is None:
+            made = await asyncio.to_thread(image_driver, self._config, self._state_dir, what)
+            self.made = self.made or made  # two callers at once keep the first
+        return self.made
