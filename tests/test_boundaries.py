@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "vocabulary": set(),
     "errors": set(),
     "shell": set(),
-    "state_dir": set(),
+    "state_dir": {"errors"},
     "engine": {"vocabulary"},
     "spec": {"vocabulary", "engine", "errors"},
     "platform": {"vocabulary", "engine", "errors"},

@@ -13,6 +13,9 @@ up` while it starts a daemon and waits for it, so `up`s started together
 take turns instead of racing. Both are `flock`s: the kernel drops them when
 their process ends, so a killed daemon leaves no lock that blocks.
 
+A `.bluegreen` that is a file is the user's to move: every command that
+reads it says so (exit 2) instead of "not running".
+
 Everything here may hold a secret (a task's environment is in the store and
 its logs), so directories are made 0700 and files 0600, whatever the umask.
 """
@@ -26,6 +29,8 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import Problem, SpecError
 
 STATE_DIR = ".bluegreen"
 TASK_PIDS = "tasks"
@@ -130,6 +135,13 @@ class StateDir:
             return self.token_file.read_text().strip()
         except FileNotFoundError:
             return None
+        except NotADirectoryError:
+            raise self.not_a_directory() from None
+
+    def not_a_directory(self) -> SpecError:
+        return SpecError(
+            Problem(str(self.path), "", "is not a directory; bluegreen keeps its state there")
+        )
 
     def write_info(self, info: DaemonInfo) -> None:
         temporary = self.info_file.with_suffix(".tmp")
@@ -143,6 +155,8 @@ class StateDir:
             info = DaemonInfo(int(data["pid"]), int(data["port"]))
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
+        except NotADirectoryError:
+            raise self.not_a_directory() from None
         if not pid_alive(info.pid):
             self.info_file.unlink(missing_ok=True)
             return None

@@ -86,10 +86,16 @@ def test_a_corrupt_state_db_is_named_and_reset_state_moves_it_aside(
         project.cli("down")
 
 
-def test_a_state_directory_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    ["up", "status", "down", "deploy", "history", "logs", "rollback", "continue", "stop", "plan"],
+)
+def test_a_state_directory_that_is_a_file_is_one_line(command: str, tmp_path: Path) -> None:
+    """Every command that reads `.bluegreen` names it, not "not running" or a traceback."""
     project = make_project(tmp_path / "p")
     (project.dir / ".bluegreen").write_text("not a directory")
-    _one_line(project.cli("up", check=False), ".bluegreen", "is not a directory")
+    _one_line(project.cli(command, check=False), ".bluegreen", "is not a directory")
+    assert (project.dir / ".bluegreen").read_text() == "not a directory"  # changes nothing
 
 
 def test_an_immutable_state_directory_is_one_line(tmp_path: Path) -> None:

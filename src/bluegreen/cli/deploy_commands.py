@@ -301,5 +301,13 @@ def logs(directory: Path, follow: bool, revision: str | None) -> None:
     from .output import log_line
 
     load_project(directory)  # a directory that holds no project is an error, as for status
-    for line in read_lines(StateDir.of(directory), revision, follow=follow):
+    state = StateDir.of(directory)
+    if state.path.exists() and not state.path.is_dir():
+        raise state.not_a_directory()
+    shown = False
+    for line in read_lines(state, revision, follow=follow):
         click.echo(log_line(line))
+        shown = True
+    if not shown:  # an empty answer would look like tasks that print nothing
+        which = f" of revision {revision}" if revision else ""
+        click.echo(f"no task output{which} in {state.logs}", err=True)

@@ -28,11 +28,10 @@ def prepare_state(project_dir: Path) -> StateDir:
         state.prepare()
         os.close(os.open(state.up_lock_file, os.O_RDWR | os.O_CREAT, 0o600))
     except OSError as exc:
-        what = "is not a directory" if state.path.exists() and not state.path.is_dir() else None
-        why = what or f"cannot be written ({exc.strerror})"
-        raise SpecError(
-            Problem(str(state.path), "", f"{why}; bluegreen keeps its state there")
-        ) from None
+        if state.path.exists() and not state.path.is_dir():
+            raise state.not_a_directory() from None
+        why = f"cannot be written ({exc.strerror}); bluegreen keeps its state there"
+        raise SpecError(Problem(str(state.path), "", why)) from None
     return state
 
 
