@@ -154,10 +154,7 @@ class EcsDouble(BotocoreDouble):
         script = self.scripts[arn]
         if script.frame["status"] in FINAL:
             raise ApiError("ConflictException", "the service deployment has already finished")
-        if params.get("stopType") == "ABORT":
-            script.branch([stage("STOPPED", script.frame["lifecycleStage"])])
-        else:
-            script.branch(rolled_back("stopped by request"))
+        script.branch(rolled_back("stopped by request"))
         return {"serviceDeploymentArn": arn}
 
 

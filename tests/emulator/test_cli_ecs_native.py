@@ -101,6 +101,10 @@ def test_stop_rolls_back_to_blue(project_emulator: Emulator, project_dir: Path) 
         )
         wait_for(lambda: awaiting(emulator), "the PAUSE hook awaiting action")
         assert httpx.get(alb.test_url, timeout=10).text == "v2\n"  # the test rule: green
+        refused = bluegreen(emulator, "stop", str(project_dir), "--platform", PLATFORM,
+                            "--no-rollback")  # fmt: skip
+        assert refused.returncode == 2 and "only the stop type ROLLBACK" in refused.stderr
+        assert awaiting(emulator)  # nothing was stopped
         stopped = bluegreen(emulator, "stop", str(project_dir), "--platform", PLATFORM)
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
         wait_for(

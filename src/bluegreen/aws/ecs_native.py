@@ -275,10 +275,16 @@ class EcsPlatform(AwsPlatform):
             self.resume(current)
 
     def stop(self, deployment_id: str | None = None, *, rollback: bool = True) -> None:
+        if not rollback:  # ABORT is in botocore's enum, not among the values the API takes
+            raise UsageError(
+                "--no-rollback: ECS's StopServiceDeployment takes only the stop type "
+                "ROLLBACK (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/"
+                "API_StopServiceDeployment.html), so traffic would go back to blue; nothing "
+                "was stopped. `bluegreen stop` rolls back"
+            )
         with aws_errors("stopping the service deployment"):
             self.aws.ecs.stop_service_deployment(
-                serviceDeploymentArn=deployment_id or self._newest(),
-                stopType="ROLLBACK" if rollback else "ABORT",
+                serviceDeploymentArn=deployment_id or self._newest(), stopType="ROLLBACK"
             )
 
     def rollback(self, to_revision: str | None = None) -> str:
