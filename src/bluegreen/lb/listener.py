@@ -88,6 +88,11 @@ class Listener:
         self._server = server
         self.port = server.sockets[0].getsockname()[1]
 
+    async def start_serving(self) -> None:
+        """Accept connections (a no-op for a listener that does already)."""
+        if self._server is not None:
+            await self._server.start_serving()
+
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()

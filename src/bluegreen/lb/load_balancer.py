@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -95,20 +96,30 @@ class LoadBalancer:
         self._registry.register(collector)
         self._registry.register(ListenerCollector(lambda: list(self.listeners.values())))
 
-    async def add_listener(self, name: str, port: int) -> Listener:
-        """Listen on `port` (0: a free one, read back from `Listener.port`)."""
+    async def add_listener(
+        self, name: str, port: int = 0, *, sock: socket.socket | None = None
+    ) -> Listener:
+        """Listen on `port` (0: a free one, read back from `Listener.port`), or on
+        `sock`, a listening socket another process bound and keeps: it does not
+        accept until `Listener.start_serving`, so connections wait in its queue
+        until the targets behind it can answer."""
         if name in self.listeners:
             raise ValueError(f"listener {name!r} exists already")
         assert self.settings.max_connections is not None  # see with_connection_limit
         listener = Listener(name, self.groups, max_connections=self.settings.max_connections)
         loop = asyncio.get_running_loop()
         writes = self._writes = self._writes or WriteBatch(loop)
-        server = await loop.create_server(
-            lambda: ClientConnection(listener, self.settings, writes),
-            self.host,
-            port,
-            backlog=self.settings.backlog,
-        )
+
+        def connection() -> ClientConnection:
+            return ClientConnection(listener, self.settings, writes)
+
+        backlog = self.settings.backlog
+        if sock is None:
+            server = await loop.create_server(connection, self.host, port, backlog=backlog)
+        else:
+            server = await loop.create_server(
+                connection, sock=sock, backlog=backlog, start_serving=False
+            )
         listener.serving(server)
         self.listeners[name] = listener
         self._start_sweeper()

@@ -16,10 +16,12 @@ is stopped and the deployment recorded as failed, with where it was
 before the controller takes commands, so that nothing it decides rests on
 a check older than itself.
 
-When the runtime dies under a live controller, the tasks and listeners
-went with it: a new runtime kills what the old one left, and the stable
-revision is started again, as at `up`; a deployment in flight is stopped
-and rolled back.
+When the runtime dies under a live controller, its tasks went with it: a
+new runtime kills what the old one left, and the stable revision is started
+again, as at `up`; a deployment in flight is stopped and rolled back. The
+listening sockets did not go: the controller holds them (`runtime.spawn`),
+so the connections that arrive meanwhile wait in their queue, and the new
+runtime accepts them once the stable revision passes its health check.
 """
 
 from __future__ import annotations
@@ -141,7 +143,10 @@ async def runtime_lost(service: LocalService) -> None:
         controller.request_stop(rollback=True)
     try:
         await service.connect_runtime()
-        await restore_stable(service)
+        try:
+            await restore_stable(service)
+        finally:  # the connections queued meanwhile are accepted now
+            await service.runtime.call("serve")
     except PlatformError as exc:
         log.error("the runtime could not be started again: %s", exc)
 

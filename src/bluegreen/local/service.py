@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import socket
 import subprocess
 import time
 import uuid
@@ -39,7 +40,7 @@ from ..lb.metrics import MetricsSnapshot
 from ..lb.proxy_settings import with_connection_limit
 from ..notify import Notifier
 from ..runtime.client import GroupView, ListenerView, RuntimeClient, TargetView, TaskSetView
-from ..runtime.spawn import reach_runtime
+from ..runtime.spawn import listen_on, reach_runtime
 from ..shell import ShellResult, kill_recorded, run_shell
 from ..spec.config import BluegreenConfig
 from ..spec.engine_settings import deployment_settings
@@ -102,6 +103,9 @@ class LocalService:
         self.runtime = RuntimeClient(self._runtime_event, self._runtime_lost)
         """The runtime process: listeners, target groups and tasks (`bluegreen.runtime`)."""
         self.owns_runtime = False
+        self.listening: dict[str, socket.socket] = {}
+        """The listening sockets this controller bound and hands to each runtime it
+        starts (none when it adopted a runtime that was already serving)."""
         self.runtime_process: subprocess.Popen[bytes] | None = None
         self.refresher: asyncio.Task[None] | None = None
         """Whether `close` stops the runtime: once this controller started or adopted it."""
@@ -145,19 +149,20 @@ class LocalService:
         else:
             await fail_interrupted(self)
             await restore_stable(self)
+        await self.runtime.call("serve")
 
     async def connect_runtime(self) -> dict[str, Any]:
         """Reach the runtime, or start one; give it the listeners and groups (it keeps
         the ones it has); its state, mirrored."""
-        self.runtime_process = await reach_runtime(self.runtime, self.state_dir)
-        self.owns_runtime = self.runtime_process is not None
         local = self.config.local
+        roles = {ListenerRole.PRODUCTION: local.prod_port, ListenerRole.TEST: local.test_port}
+        self.runtime_process = await reach_runtime(self.runtime, self.state_dir, self._sockets)
+        self.owns_runtime = self.runtime_process is not None
         group = {
             "health": self.config.health_check.model_dump(mode="json"),
             "deregistration_delay": local.deregistration_delay,
             "upgrade_grace": local.upgrade_grace_seconds,
         }
-        roles = {ListenerRole.PRODUCTION: local.prod_port, ListenerRole.TEST: local.test_port}
         state = await self.runtime.call(
             "configure",
             config=self.config.model_dump(mode="json"),
@@ -170,6 +175,14 @@ class LocalService:
         self.runtime.mirror(state)
         self.listeners = {role: ListenerView(state["weights"][role.value]) for role in roles}
         return state
+
+    def _sockets(self) -> dict[str, socket.socket]:
+        """The listening sockets for a runtime about to start, bound the first time."""
+        if not self.listening:
+            local = self.config.local
+            ports = {ListenerRole.PRODUCTION: local.prod_port, ListenerRole.TEST: local.test_port}
+            self.listening = listen_on({role.value: port for role, port in ports.items()})
+        return self.listening
 
     def set_live(self, task_set: TaskSetView) -> None:
         """Blue is this set from now on; the runtime keeps the note for a controller
@@ -190,6 +203,8 @@ class LocalService:
         if self.refresher is not None:
             self.refresher.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        for sock in self.listening.values():  # the runtime's own copies serve until it stops
+            sock.close()
         if self.owns_runtime:
             await stop_runtime(self.runtime, self.state_dir)
         await self.runtime.close()

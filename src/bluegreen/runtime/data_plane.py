@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,12 @@ REPROBE_POLL = 0.02
 
 class DataPlane:
     def __init__(
-        self, config: BluegreenConfig, project_dir: Path, state_dir: Path, driver: TaskDriver
+        self,
+        config: BluegreenConfig,
+        project_dir: Path,
+        state_dir: Path,
+        driver: TaskDriver,
+        sockets: dict[str, socket.socket],
     ) -> None:
         try:
             self.lb = LoadBalancer(
@@ -47,6 +53,8 @@ class DataPlane:
             raise SpecError(Problem("bluegreen.toml", "local.max_connections", str(exc))) from exc
         self.runner = Runner(driver, config, project_dir, state_dir)
         self.config, self.state_dir = config, state_dir
+        self.sockets = sockets
+        """The controller's listening sockets, by listener name: what `configure` serves."""
         self.images = ImageDriverOnDemand(driver, config, state_dir)
         """What runs revisions of images; under the process driver made when one comes."""
         self.sets: dict[str, TaskSet] = {}
@@ -82,12 +90,18 @@ class DataPlane:
                 upgrade_grace=group["upgrade_grace"],
             )
             made.subscribe(lambda target, old, new: self._target_event(target))
-        for name, port in listeners.items():
-            try:
-                await self.lb.add_listener(name, port)
-            except OSError as exc:
-                raise PlatformError(f"cannot listen on 127.0.0.1:{port} ({name}): {exc}") from exc
+        missing = set(listeners) - set(self.sockets)
+        if missing:
+            raise PlatformError(f"the runtime was started without a socket for {sorted(missing)}")
+        for name in listeners:
+            await self.lb.add_listener(name, sock=self.sockets[name])
         return self.state()
+
+    async def serve(self) -> None:
+        """Accept on every listener: the controller says so once what production
+        routes to can answer (until then connections wait in the queue)."""
+        for listener in self.lb.listeners.values():
+            await listener.start_serving()
 
     async def set_health_check(self, group: str, health: dict[str, Any]) -> None:
         await self.lb.set_health_check(group, HealthCheckConfig.model_validate(health))

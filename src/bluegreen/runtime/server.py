@@ -1,7 +1,8 @@
 """The runtime process: its socket, its lock, its life.
 
-`python -m bluegreen.runtime STATE_DIR` is started by the controller (in
-a session of its own, so that it outlives it) and lives until a
+`python -m bluegreen.runtime STATE_DIR [NAME=FD ...]` is started by the
+controller (in a session of its own, so that it outlives it), inheriting
+the listening socket of each listener NAME as descriptor FD, and lives until a
 `shutdown` request or SIGTERM. It takes `runtime.lock` before it writes
 anything, so one runtime serves a project. It reads none of the project's
 files: the first `configure` brings the settings the controller started
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,14 +37,16 @@ from .wire import LINE_LIMIT, decode, encode, short_address
 log = logging.getLogger(__name__)
 
 OPS = (
-    "configure", "set_health_check", "set_weights", "note", "launch", "terminate",
+    "configure", "serve", "set_health_check", "set_weights", "note", "launch", "terminate",
     "reprobe", "state", "view", "metrics_text",
 )  # fmt: skip
 
 
 class RuntimeServer:
-    def __init__(self, state: StateDir) -> None:
+    def __init__(self, state: StateDir, sockets: dict[str, socket.socket]) -> None:
         self.state = state
+        self.sockets = sockets
+        """The listening sockets handed down, by listener name, for the plane."""
         self.plane: DataPlane | None = None
         """Made by the first `configure`, from the settings it brings."""
         self.watchers: set[asyncio.StreamWriter] = set()
@@ -113,7 +117,7 @@ class RuntimeServer:
                 log.info("no containers to remove: %s", exc)
         if left:
             log.warning("killed %d tasks a runtime that died left running", left)
-        plane = DataPlane(config, project_dir, self.state.path, driver)
+        plane = DataPlane(config, project_dir, self.state.path, driver, self.sockets)
         plane.publish = self.publish
         return plane
 
@@ -134,14 +138,14 @@ def _kind(exc: BluegreenError) -> str:
     return "platform" if isinstance(exc, PlatformError) else "internal"
 
 
-async def serve(state_dir: Path) -> None:
+async def serve(state_dir: Path, sockets: dict[str, socket.socket]) -> None:
     state = StateDir(state_dir)
     state.prepare()
     lock = try_lock(state.runtime_lock_file)
     if lock is None:
         raise PlatformError(f"a runtime already runs for {state_dir} (it holds runtime.lock)")
     try:
-        await _serve_on_socket(RuntimeServer(state), state)
+        await _serve_on_socket(RuntimeServer(state, sockets), state)
     finally:
         os.close(lock)
 
@@ -180,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    handed = dict(arg.split("=", 1) for arg in args[1:])
+    sockets = {name: socket.socket(fileno=int(fd)) for name, fd in handed.items()}
+    for sock in sockets.values():  # the tasks this runtime starts get none of them
+        sock.set_inheritable(False)
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as loop_runner:
-            loop_runner.run(serve(Path(args[0])))
+            loop_runner.run(serve(Path(args[0]), sockets))
     except BluegreenError as exc:
         logging.error("%s", exc)
         return exc.exit_code
