@@ -101,22 +101,27 @@ def up(directory: Path, foreground: bool, reset_state: bool) -> None:
     from ..local.launcher import start_daemon
     from ..local.local_platform import LocalPlatform
     from ..local.state_check import check_state, prepare_state
-    from ..state_dir import StateDir
 
     project = load_project(directory)
-    if (moved := check_state(prepare_state(project.dir), reset_state)) is not None:
-        click.echo(f"moved the old state aside to {moved}")
-    info, started = start_daemon(project.dir, foreground=foreground)
+    state = prepare_state(project.dir)
+
+    def checked() -> None:
+        if (moved := check_state(state, reset_state)) is not None:
+            click.echo(f"moved the old state aside to {moved}")
+
+    info, started = start_daemon(project.dir, foreground=foreground, before_launch=checked)
+    if not started and reset_state:
+        raise UsageError("--reset-state: the daemon is running; `bluegreen down` first")
     if not started:  # running with the files of its own `up`, which may have been edited
         LocalPlatform(project).refuse_restart_edits()
     local = project.config.local
-    state = "started" if started else "already running"
+    said = "started" if started else "already running"
     click.echo(
-        f"bluegreen {state} for {directory} (pid {info.pid}): "
+        f"bluegreen {said} for {directory} (pid {info.pid}): "
         f"production http://127.0.0.1:{local.prod_port}, test http://127.0.0.1:{local.test_port}"
     )
     if sys.stdout.isatty():  # the token stays out of logs
-        click.echo(f"dashboard: {info.url}/#token={StateDir.of(project.dir).token()}")
+        click.echo(f"dashboard: {info.url}/#token={state.token()}")
 
 
 @click.command()

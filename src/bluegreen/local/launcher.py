@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -35,8 +36,15 @@ STOP_TIMEOUT = 120.0
 POLL = 0.05
 
 
-def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[DaemonInfo, bool]:
-    """The running daemon and whether this call started it."""
+def start_daemon(
+    project_dir: Path,
+    *,
+    foreground: bool = False,
+    before_launch: Callable[[], None] = lambda: None,
+) -> tuple[DaemonInfo, bool]:
+    """The running daemon and whether this call started it; `before_launch` runs
+    in this `up`'s turn, when no daemon runs (the state check: a daemon another
+    `up` is starting meanwhile would be creating the store it reads)."""
     state = StateDir.of(project_dir)
     state.prepare()
     lock = _wait_for_turn(state)
@@ -44,6 +52,7 @@ def start_daemon(project_dir: Path, *, foreground: bool = False) -> tuple[Daemon
         running = state.read_info()
         if running is not None:
             return running, False
+        before_launch()
         return _launch(state, project_dir, foreground=foreground), True
     finally:
         os.close(lock)  # exec closes it too: the foreground daemon does not inherit it

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import Problem, SpecError, UsageError
+from ..errors import Problem, SpecError
 from ..state_dir import StateDir
 from .store import STATE_DB, Store
 from .store_faults import reset_state
@@ -37,11 +37,8 @@ def prepare_state(project_dir: Path) -> StateDir:
 
 def check_state(state: StateDir, reset: bool) -> Path | None:
     """Raise `CorruptState` for an unusable state.db; with `reset`, move it aside first
-    and return where it went (None: there was none)."""
-    if state.read_info() is not None:
-        if reset:
-            raise UsageError("--reset-state: the daemon is running; `bluegreen down` first")
-        return None
+    and return where it went (None: there was none). Only while no daemon runs
+    (`up` calls it in its turn): a running one has its store open and checked."""
     path = state.path / STATE_DB
     if reset:
         return reset_state(path)
