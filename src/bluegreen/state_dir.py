@@ -96,6 +96,11 @@ class StateDir:
         return self.path / "runtime.json"
 
     @property
+    def runtime_sockets_socket(self) -> Path:
+        """Where the runtime hands copies of its listening sockets to a controller."""
+        return self.path / "runtime-sockets.sock"
+
+    @property
     def runtime_lock_file(self) -> Path:
         return self.path / "runtime.lock"
 

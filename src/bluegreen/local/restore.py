@@ -142,13 +142,25 @@ async def runtime_lost(service: LocalService) -> None:
         service.record(controller.event(EventKind.MESSAGE, f"stopping: {why}"))
         controller.request_stop(rollback=True)
     try:
+        await _until_gone(service.state_dir)
         await service.connect_runtime()
         try:
             await restore_stable(service)
-        finally:  # the connections queued meanwhile are accepted now
-            await service.runtime.call("serve")
+        finally:  # the connections queued meanwhile are accepted now, behind the weights
+            service.send("serve")
     except PlatformError as exc:
         log.error("the runtime could not be started again: %s", exc)
+
+
+async def _until_gone(state: StateDir) -> None:
+    """Until the dead runtime's process has exited: while the kernel closes its
+    files one by one, its API socket may still take a connection, then drop it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RUNTIME_STOP_TIMEOUT
+    while (pid := state.runtime_pid()) is not None:
+        if loop.time() > deadline:
+            raise PlatformError(f"the runtime (pid {pid}) lost its connection but did not exit")
+        await asyncio.sleep(POLL)
 
 
 async def stop_runtime(client: RuntimeClient, state: StateDir) -> None:

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import socket
 import subprocess
 import time
 import uuid
@@ -40,7 +39,8 @@ from ..lb.metrics import MetricsSnapshot
 from ..lb.proxy_settings import with_connection_limit
 from ..notify import Notifier
 from ..runtime.client import GroupView, ListenerView, RuntimeClient, TargetView, TaskSetView
-from ..runtime.spawn import listen_on, reach_runtime
+from ..runtime.socket_handoff import HeldSockets
+from ..runtime.spawn import reach_runtime
 from ..shell import ShellResult, kill_recorded, run_shell
 from ..spec.config import BluegreenConfig
 from ..spec.engine_settings import deployment_settings
@@ -103,9 +103,14 @@ class LocalService:
         self.runtime = RuntimeClient(self._runtime_event, self._runtime_lost)
         """The runtime process: listeners, target groups and tasks (`bluegreen.runtime`)."""
         self.owns_runtime = False
-        self.listening: dict[str, socket.socket] = {}
-        """The listening sockets this controller bound and hands to each runtime it
-        starts (none when it adopted a runtime that was already serving)."""
+        local = config.local
+        self.listening = HeldSockets(
+            {
+                ListenerRole.PRODUCTION.value: local.prod_port,
+                ListenerRole.TEST.value: local.test_port,
+            }
+        )
+        """The listening sockets, handed to each runtime this controller starts."""
         self.runtime_process: subprocess.Popen[bytes] | None = None
         self.refresher: asyncio.Task[None] | None = None
         """Whether `close` stops the runtime: once this controller started or adopted it."""
@@ -149,14 +154,13 @@ class LocalService:
         else:
             await fail_interrupted(self)
             await restore_stable(self)
-        await self.runtime.call("serve")
+        self.send("serve")  # in order: after the weights `route` sent
 
     async def connect_runtime(self) -> dict[str, Any]:
         """Reach the runtime, or start one; give it the listeners and groups (it keeps
         the ones it has); its state, mirrored."""
         local = self.config.local
-        roles = {ListenerRole.PRODUCTION: local.prod_port, ListenerRole.TEST: local.test_port}
-        self.runtime_process = await reach_runtime(self.runtime, self.state_dir, self._sockets)
+        self.runtime_process = await reach_runtime(self.runtime, self.state_dir, self.listening)
         self.owns_runtime = self.runtime_process is not None
         group = {
             "health": self.config.health_check.model_dump(mode="json"),
@@ -168,21 +172,13 @@ class LocalService:
             config=self.config.model_dump(mode="json"),
             project_dir=str(self.project_dir),
             clean_images=await self.store.call(Store.runs_images),
-            listeners={role.value: port for role, port in roles.items()},
+            listeners=self.listening.ports,
             groups=dict.fromkeys(GROUPS, group),
         )
         self.owns_runtime = True
         self.runtime.mirror(state)
-        self.listeners = {role: ListenerView(state["weights"][role.value]) for role in roles}
+        self.listeners = {role: ListenerView(state["weights"][role.value]) for role in ListenerRole}
         return state
-
-    def _sockets(self) -> dict[str, socket.socket]:
-        """The listening sockets for a runtime about to start, bound the first time."""
-        if not self.listening:
-            local = self.config.local
-            ports = {ListenerRole.PRODUCTION: local.prod_port, ListenerRole.TEST: local.test_port}
-            self.listening = listen_on({role.value: port for role, port in ports.items()})
-        return self.listening
 
     def set_live(self, task_set: TaskSetView) -> None:
         """Blue is this set from now on; the runtime keeps the note for a controller
@@ -203,8 +199,7 @@ class LocalService:
         if self.refresher is not None:
             self.refresher.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        for sock in self.listening.values():  # the runtime's own copies serve until it stops
-            sock.close()
+        self.listening.close()  # the runtime's own copies serve until it stops
         if self.owns_runtime:
             await stop_runtime(self.runtime, self.state_dir)
         await self.runtime.close()
@@ -307,7 +302,7 @@ class LocalService:
     async def _refresh(self) -> None:
         """Keep the traffic readings current: as often as the alarms poll during a
         deployment, now and then otherwise (the dashboard's numbers)."""
-        while not self.runtime.closing:
+        while True:  # through a runtime's death and the next one's start; `close` ends it
             with contextlib.suppress(PlatformError):
                 await self.runtime.refresh()
             await asyncio.sleep(REFRESH if self.controller else REFRESH_IDLE)

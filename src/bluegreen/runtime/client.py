@@ -147,6 +147,7 @@ class RuntimeClient:
     async def connect(self, state: StateDir) -> None:
         with short_address(state.runtime_socket) as address:
             reader, self._writer = await asyncio.open_unix_connection(address, limit=LINE_LIMIT)
+        self.closing = False  # this connection's end is a death to recover from again
         self._reading = asyncio.create_task(self._read(reader))
         await self.call("watch")
 

@@ -32,6 +32,7 @@ from ..state_dir import PRIVATE_FILE, StateDir, try_lock, write_private
 from ..tasks.drivers import driver_for, image_driver
 from ..tasks.image_pins import ImageDriver
 from .data_plane import DataPlane
+from .socket_handoff import offer
 from .wire import LINE_LIMIT, decode, encode, short_address
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ async def _serve_on_socket(server: RuntimeServer, state: StateDir) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, server.stopped.set)
+    handoff = asyncio.create_task(offer(state, server.sockets))
     write_private(state.runtime_info_file, json.dumps({"pid": os.getpid()}))
     log.info("runtime serving on %s", state.runtime_socket)
     try:
@@ -169,6 +171,7 @@ async def _serve_on_socket(server: RuntimeServer, state: StateDir) -> None:
         log.info("runtime shutting down: draining what is left")
     finally:
         state.runtime_info_file.unlink(missing_ok=True)
+        handoff.cancel()
         if server.plane is not None:
             await server.plane.close()
         unix.close()

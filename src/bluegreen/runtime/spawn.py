@@ -5,69 +5,39 @@ it. The runtime is started in a session of its own with its output in
 `runtime.log`, so that neither the controller's death nor a terminal's
 Ctrl-C reaches it; it is ready once its socket answers.
 
-The listening sockets are the controller's: it binds them (`listen_on`)
-and hands them to each runtime it starts (`NAME=FD` arguments), and keeps
-its own copies open. When a runtime dies, the kernel keeps queueing the
-connections that arrive, and the next runtime accepts them once the
-stable revision can answer: clients wait instead of being refused (as
-systemd's socket activation and HAProxy's socket transfer on reload do).
+It is handed the listening sockets the controller holds (`socket_handoff`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..errors import PlatformError
-from ..lb.proxy_settings import ProxySettings
 from ..state_dir import StateDir, open_private
 from .client import RuntimeClient
+from .socket_handoff import HeldSockets
 
 START_TIMEOUT = 60.0
 POLL = 0.02
 
 
-HOST = "127.0.0.1"
-
-Sockets = Mapping[str, socket.socket]
-"""Listener name → its listening socket."""
-
-
-def listen_on(ports: Mapping[str, int]) -> dict[str, socket.socket]:
-    """A listening socket on 127.0.0.1 for each listener (port 0: a free one)."""
-    made: dict[str, socket.socket] = {}
-    try:
-        for name, port in ports.items():
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            made[name] = sock
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((HOST, port))
-            except OSError as exc:
-                raise PlatformError(f"cannot listen on {HOST}:{port} ({name}): {exc}") from exc
-            sock.listen(ProxySettings.backlog)  # the runtime's until one runs
-    except BaseException:
-        for sock in made.values():
-            sock.close()
-        raise
-    return made
-
-
 async def reach_runtime(
-    client: RuntimeClient, state: StateDir, sockets: Callable[[], Sockets]
+    client: RuntimeClient, state: StateDir, held: HeldSockets
 ) -> subprocess.Popen[bytes] | None:
     """Connect `client`; the runtime's process when this call started it, handing
-    it the listening `sockets()`."""
+    it the `held` sockets (bound now if none are held yet). A runtime already
+    running gives `held` copies of its own."""
     try:
         await client.connect(state)
-        return None
     except OSError:  # none listens (never started, or the one that did died)
         pass
-    handed = sockets()
+    else:
+        await held.take(state)
+        return None
+    handed = held.bound()
     fds = {name: sock.fileno() for name, sock in handed.items()}
     command = [sys.executable, "-m", "bluegreen.runtime", str(state.path)]
     command += [f"{name}={fd}" for name, fd in fds.items()]
