@@ -29,7 +29,7 @@ POLLING = {
 def aim_at(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the emulator's AWS_* and POLLING: no setting of the caller's shell leaks in."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "BLUEGREEN_")):
+        if name.startswith(("AWS_", "BLUEGREEN_")) and name != "BLUEGREEN_REQUIRE_HARNESSES":
             monkeypatch.delenv(name)
     for name, value in {**emulator.env, **POLLING}.items():
         if name.startswith("AWS_") or name in POLLING:
