@@ -49,9 +49,15 @@ class HeldSockets:
         return self.sockets
 
     async def take(self, state: StateDir) -> None:
-        """Copies of the sockets the running runtime serves, unless held already."""
-        if not self.sockets:
+        """Copies of the sockets the running runtime serves, unless held already.
+        A runtime that cannot hand them over (one of an older bluegreen) serves on:
+        only its death would then refuse connections until the next one listens."""
+        if self.sockets:
+            return
+        try:
             self.sockets = await asyncio.to_thread(_receive, state)
+        except PlatformError as exc:
+            log.warning("%s; should it die, connections are refused until the next listens", exc)
 
     def close(self) -> None:
         for sock in self.sockets.values():
@@ -87,8 +93,11 @@ def _receive(state: StateDir) -> dict[str, socket.socket]:
         except OSError as exc:
             why = f"the runtime did not hand over its listening sockets: {exc}"
             raise PlatformError(why) from exc
-    names = json.loads(data)
-    if len(names) != len(fds):
+    try:
+        names = list(json.loads(data))
+    except ValueError:
+        names = []
+    if not names or len(names) != len(fds):
         for fd in fds:
             os.close(fd)
         raise PlatformError(f"the runtime handed over {len(fds)} sockets for {names}")
