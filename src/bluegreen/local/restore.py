@@ -19,7 +19,7 @@ a check older than itself.
 When the runtime dies under a live controller, its tasks went with it: a
 new runtime kills what the old one left, and the stable revision is started
 again, as at `up`; a deployment in flight is stopped and rolled back. The
-listening sockets did not go: the controller holds them (`runtime.spawn`),
+listening sockets did not go: the controller holds them (`runtime.socket_handoff`),
 so the connections that arrive meanwhile wait in their queue, and the new
 runtime accepts them once the stable revision passes its health check.
 """
@@ -142,7 +142,9 @@ async def runtime_lost(service: LocalService) -> None:
         service.record(controller.event(EventKind.MESSAGE, f"stopping: {why}"))
         controller.request_stop(rollback=True)
     try:
-        await _until_gone(service.state_dir)
+        # While the kernel closes a dead process's files one by one, its API
+        # socket may still take a connection, then drop it.
+        await _until_exited(service.state_dir.runtime_pid(), "lost its connection but did not exit")
         await service.connect_runtime()
         try:
             await restore_stable(service)
@@ -152,26 +154,20 @@ async def runtime_lost(service: LocalService) -> None:
         log.error("the runtime could not be started again: %s", exc)
 
 
-async def _until_gone(state: StateDir) -> None:
-    """Until the dead runtime's process has exited: while the kernel closes its
-    files one by one, its API socket may still take a connection, then drop it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + RUNTIME_STOP_TIMEOUT
-    while (pid := state.runtime_pid()) is not None:
-        if loop.time() > deadline:
-            raise PlatformError(f"the runtime (pid {pid}) lost its connection but did not exit")
-        await asyncio.sleep(POLL)
-
-
 async def stop_runtime(client: RuntimeClient, state: StateDir) -> None:
     """Ask the runtime to stop and wait until its process is gone."""
     pid = state.runtime_pid()
     client.closing = True  # the connection it closes is not a death to recover from
     with contextlib.suppress(PlatformError):
         await client.call("shutdown")
+    await _until_exited(pid, "did not stop")
+
+
+async def _until_exited(pid: int | None, otherwise: str) -> None:
+    """Until the runtime's process `pid` has exited (None: there is none)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + RUNTIME_STOP_TIMEOUT
     while pid is not None and pid_alive(pid):
         if loop.time() > deadline:
-            raise PlatformError(f"the runtime (pid {pid}) did not stop")
+            raise PlatformError(f"the runtime (pid {pid}) {otherwise}")
         await asyncio.sleep(POLL)
